@@ -1,0 +1,46 @@
+"""Shared pieces of the pydantic models: input validation that raises InvalidInput."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, StringConstraints
+from pydantic import ValidationError as _ValidationError
+
+from genie_repo.errors import InvalidInput
+from genie_repo.timestamps import require_utc
+
+Id = Annotated[StrictStr, StringConstraints(min_length=1, max_length=1024)]
+"""A non-empty identifier (ids, names, keys)."""
+
+UtcDatetime = Annotated[datetime, AfterValidator(require_utc)]
+"""An aware datetime, normalised to UTC; naive datetimes are rejected."""
+
+
+class Model(BaseModel):
+    """Base of every model: unknown fields are errors, values are re-validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_input(model: type[M], **data: Any) -> M:
+    """Validate caller input; any problem becomes InvalidInput, before anything is written."""
+    try:
+        return model.model_validate(data)
+    except _ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise InvalidInput(f"invalid {model.__name__}: {problems}") from None
+
+
+def require_id(value: object, what: str) -> str:
+    """A non-empty string id, else InvalidInput."""
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{what} must be a non-empty string")
+    return value

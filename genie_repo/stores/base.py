@@ -1,0 +1,26 @@
+"""What every store shares: the database, the queries it needs, and a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from genie_repo.db.protocol import Database
+from genie_repo.timestamps import require_utc, utc_now
+
+Clock = Callable[[], datetime]
+
+
+class Store:
+    """A store names the queries it uses; a missing one fails when the store is built."""
+
+    QUERIES: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, db: Database, *, clock: Clock = utc_now) -> None:
+        db.registry.require(self.QUERIES)
+        self.db = db
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return require_utc(self._clock(), "clock()")

@@ -1,0 +1,2 @@
+DROP TABLE clarifications;
+DROP TABLE approvals;

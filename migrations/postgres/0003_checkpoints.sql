@@ -1,0 +1,31 @@
+-- Graph checkpoints and their pending writes. Payloads are bytes plus a type tag, so JSON
+-- checkpoints and LangGraph serde output (type, bytes) both fit. Metadata is JSON for filtering.
+-- depends: 0002_sessions
+
+CREATE TABLE checkpoints (
+    lineage_id           TEXT NOT NULL,
+    checkpoint_ns        TEXT NOT NULL DEFAULT '',
+    checkpoint_id        TEXT NOT NULL,
+    parent_checkpoint_id TEXT NOT NULL DEFAULT '',
+    ts                   BIGINT NOT NULL,    -- checkpoint time, Unix nanoseconds (UTC)
+    checkpoint_type      TEXT NOT NULL,
+    checkpoint_data      BYTEA NOT NULL,
+    metadata             JSONB NOT NULL DEFAULT '{}',  -- JSON object
+    PRIMARY KEY (lineage_id, checkpoint_ns, checkpoint_id)
+);
+CREATE INDEX idx_checkpoints_ts ON checkpoints (lineage_id, checkpoint_ns, ts, checkpoint_id);
+CREATE INDEX idx_checkpoints_lineage_ts ON checkpoints (lineage_id, ts, checkpoint_id);
+
+CREATE TABLE checkpoint_writes (
+    lineage_id    TEXT NOT NULL,
+    checkpoint_ns TEXT NOT NULL DEFAULT '',
+    checkpoint_id TEXT NOT NULL,
+    task_id       TEXT NOT NULL,
+    idx           BIGINT NOT NULL,
+    channel       TEXT NOT NULL,
+    value_type    TEXT NOT NULL,
+    value_data    BYTEA NOT NULL,
+    task_path     TEXT NOT NULL DEFAULT '',
+    seq           BIGINT NOT NULL,
+    PRIMARY KEY (lineage_id, checkpoint_ns, checkpoint_id, task_id, idx)
+);

@@ -1,0 +1,73 @@
+-- Sessions, their events (ordered by a per-session sequence), three state scopes, summaries.
+-- depends: 0001_approvals_clarifications
+
+CREATE TABLE sessions (
+    app_name    TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    session_id  TEXT NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    updated_at  TIMESTAMP NOT NULL,
+    last_seq    INTEGER NOT NULL DEFAULT 0,  -- the sequence of the newest event ever appended
+    PRIMARY KEY (app_name, user_id, session_id)
+);
+CREATE INDEX idx_sessions_updated ON sessions (app_name, user_id, updated_at DESC, session_id DESC);
+
+CREATE TABLE session_events (
+    app_name      TEXT NOT NULL,
+    user_id       TEXT NOT NULL,
+    session_id    TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    event_id      TEXT NOT NULL,
+    invocation_id TEXT NOT NULL DEFAULT '',
+    author        TEXT NOT NULL DEFAULT '',
+    filter_key    TEXT NOT NULL DEFAULT '',
+    timestamp     TIMESTAMP NOT NULL,         -- the event's own time, not the insert time
+    event_data    TEXT NOT NULL,              -- the framework's event JSON, byte for byte
+    created_at    TIMESTAMP NOT NULL,
+    PRIMARY KEY (app_name, user_id, session_id, seq),
+    UNIQUE (app_name, user_id, session_id, event_id),
+    FOREIGN KEY (app_name, user_id, session_id)
+        REFERENCES sessions (app_name, user_id, session_id) ON DELETE CASCADE
+);
+
+CREATE TABLE session_states (
+    app_name   TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,                 -- JSON
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (app_name, user_id, session_id, key),
+    FOREIGN KEY (app_name, user_id, session_id)
+        REFERENCES sessions (app_name, user_id, session_id) ON DELETE CASCADE
+);
+
+CREATE TABLE app_states (
+    app_name   TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,                 -- JSON
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (app_name, key)
+);
+
+CREATE TABLE user_states (
+    app_name   TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,                 -- JSON
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (app_name, user_id, key)
+);
+
+CREATE TABLE session_summaries (
+    app_name   TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    filter_key TEXT NOT NULL DEFAULT '',
+    summary    TEXT NOT NULL,
+    topics     TEXT NOT NULL DEFAULT '[]',    -- JSON array
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (app_name, user_id, session_id, filter_key),
+    FOREIGN KEY (app_name, user_id, session_id)
+        REFERENCES sessions (app_name, user_id, session_id) ON DELETE CASCADE
+);

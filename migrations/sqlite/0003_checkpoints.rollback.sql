@@ -1,0 +1,2 @@
+DROP TABLE checkpoint_writes;
+DROP TABLE checkpoints;

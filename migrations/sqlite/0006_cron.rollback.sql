@@ -1,0 +1,2 @@
+DROP TABLE cron_history;
+DROP TABLE cron_tasks;
