@@ -24,3 +24,6 @@ SELECT count(*) FROM scratch;
 
 -- name: all_ids :many
 SELECT id FROM scratch;
+
+-- name: delete_all :exec
+DELETE FROM scratch;
