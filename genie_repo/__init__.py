@@ -23,6 +23,7 @@ from genie_repo.models.approvals import (
 )
 from genie_repo.stores.approvals import ApprovalStore
 from genie_repo.stores.clarifications import ClarificationStore
+from genie_repo.stores.stats import StatsStore
 
 __all__ = [
     "Approval",
@@ -40,6 +41,7 @@ __all__ = [
     "NotFound",
     "PoolOptions",
     "QueryRegistryError",
+    "StatsStore",
     "TransientError",
     "migrate",
     "migration_status",

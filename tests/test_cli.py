@@ -1,0 +1,80 @@
+"""The `genie-repo` command: migrate, status, exit codes, JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from genie_repo import Config
+from genie_repo.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def target(config: Config) -> list[str]:
+    return ["--dsn", config.dsn] if config.dsn else ["--db-file", str(config.sqlite_path)]
+
+
+def test_migrate_status_and_no_op(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db_file = str(tmp_path / "g.db")
+    code, out, _ = run(capsys, "--db-file", db_file, "migrate")
+    assert code == 0 and "applied 0001_approvals_clarifications" in out
+    code, out, _ = run(capsys, "--db-file", db_file, "migrate")
+    assert code == 0 and out.startswith("0 migration(s) applied")
+    code, out, _ = run(capsys, "--db-file", db_file, "--json", "migrate", "--status")
+    assert code == 0 and all(row["applied"] for row in json.loads(out))
+
+
+def test_status_reports_rows_and_size(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, *target(config), "--json", "status")
+    assert code == 0
+    status = json.loads(out)
+    assert status["dialect"] == config.dialect
+    assert status["rows"]["approvals"] == 0 and len(status["rows"]) == 14
+    assert status["size_bytes"] > 0
+    code, out, _ = run(capsys, *target(config), "status")
+    assert code == 0 and "schema_version" in out and "session_events" in out
+
+
+def test_unmigrated_database_is_exit_5(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--db-file", str(tmp_path / "new.db"), "status")
+    assert code == 5 and "genie-repo migrate" in err
+
+
+def test_unreachable_server_is_exit_1_without_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    dsn = "postgresql://postgres:hunter2@127.0.0.1:1/x?connect_timeout=2"
+    code, out, err = run(capsys, "--dsn", dsn, "status")
+    assert code == 1 and "hunter2" not in out + err and "127.0.0.1" in err
+
+
+def test_bad_dsn_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--dsn", "host='unterminated", "status")
+    assert code == 2 and "malformed" in err
+
+
+def test_help_everywhere() -> None:
+    for argv in (["--help"], ["migrate", "--help"], ["status", "--help"]):
+        out = subprocess.run([sys.executable, "-m", "genie_repo", *argv],
+                             capture_output=True, text=True, check=True).stdout
+        assert "usage: genie-repo" in out
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "genie_repo.demo"], capture_output=True, text=True, check=True,
+        env={"GENIE_DB_FILE": str(tmp_path / "demo.db"), "PATH": "/usr/bin:/bin"},
+    ).stdout
+    assert "approval 'shell' -> approved" in out
+    assert "schema_version" in out
