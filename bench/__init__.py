@@ -1,0 +1,1 @@
+"""The genie_repo benchmark: hot paths against raw drivers and LangGraph (`python -m bench`)."""

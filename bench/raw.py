@@ -1,0 +1,66 @@
+"""Baselines: the same statement through the bare driver, on the same database.
+
+A baseline is what a hand-written call of apsw or psycopg costs for the same rows: no registry,
+no parameter checks, no models. Statements are written once with `:name` placeholders and
+converted to psycopg's `%(name)s` for PostgreSQL; apsw and psycopg both cache the prepared
+statement, as a careful user of either driver would get.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from bench.env import Env
+from genie_repo.timestamps import to_sqlite_text
+
+Statement = Callable[[Mapping[str, Any]], list[Any]]
+_NAMED = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def to_pg(text: str) -> str:
+    return _NAMED.sub(r"%(\1)s", text)
+
+
+class Raw:
+    """One bare connection of the env's dialect."""
+
+    def __init__(self, env: Env) -> None:
+        self.dialect = env.dialect
+        if env.dialect == "sqlite":
+            self.sqlite = env.raw_sqlite()
+        else:
+            self.pg = env.raw_postgres()
+
+    def statement(self, text: str) -> Statement:
+        """A callable running `text` with a params mapping and returning all rows (tuples)."""
+        if self.dialect == "sqlite":
+            conn = self.sqlite
+
+            def run_sqlite(params: Mapping[str, Any]) -> list[Any]:
+                return conn.execute(text, params).fetchall()
+
+            return run_sqlite
+        pg_conn = self.pg
+        pg_text = to_pg(text)
+
+        def run_pg(params: Mapping[str, Any]) -> list[Any]:
+            cursor = pg_conn.execute(pg_text, params)  # type: ignore[call-overload]
+            return cursor.fetchall() if cursor.description else []
+
+        return run_pg
+
+    def time(self, value: datetime) -> Any:
+        """A timestamp as this dialect stores it (canonical text on SQLite)."""
+        return to_sqlite_text(value) if self.dialect == "sqlite" else value
+
+    def executemany(self, text: str, rows: list[Mapping[str, Any]]) -> None:
+        """Bulk fill (untimed set-up), in one transaction."""
+        if self.dialect == "sqlite":
+            with self.sqlite:
+                self.sqlite.executemany(text, rows)
+            return
+        with self.pg.transaction(), self.pg.cursor() as cursor:
+            cursor.executemany(to_pg(text), rows)  # type: ignore[arg-type]

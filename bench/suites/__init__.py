@@ -1,0 +1,14 @@
+"""Every store's benchmark entries and studies, in report order."""
+
+from __future__ import annotations
+
+from bench.core import Bench, Study
+from bench.suites import approvals
+
+
+def all_benches() -> list[Bench]:
+    return [*approvals.benches()]
+
+
+def all_studies() -> list[Study]:
+    return []
