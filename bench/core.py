@@ -111,9 +111,9 @@ class Plan:
     warmup: int = 50
 
     def scaled(self, factor: float) -> Plan:
-        """A cheaper (or dearer) plan for slow ops; never fewer than 3 rounds of 5 calls."""
+        """A cheaper (or dearer) plan for slow ops; never fewer than 5 calls a batch."""
         return Plan(
-            rounds=max(3, self.rounds),
+            rounds=self.rounds,
             batch=max(5, int(self.batch * factor)),
             warmup=max(3, int(self.warmup * factor)),
         )
@@ -238,6 +238,17 @@ def measure(case: Case, plan: Plan, timer: Timer) -> tuple[Stats, Stats | None, 
     sides: list[tuple[SyncCall | AsyncCall, bool]] = [(case.op, case.asynchronous)]
     if case.baseline is not None:
         sides.append((case.baseline, case.baseline_asynchronous))
+    gc.collect()
+    gc.freeze()  # the set-up's objects: later collections between batches only see new ones
+    try:
+        return _rounds(sides, plan, timer)
+    finally:
+        gc.unfreeze()
+
+
+def _rounds(
+    sides: list[tuple[SyncCall | AsyncCall, bool]], plan: Plan, timer: Timer
+) -> tuple[Stats, Stats | None, list[float]]:
     for call, is_async in sides:
         timer.batch(call, plan.warmup, is_async)
     samples: list[list[int]] = [[] for _ in sides]

@@ -50,6 +50,7 @@ class Env:
     calls: int = 0  # calls each side of the current bench will make (set by the runner)
     _closers: list[Callable[[], None]] = field(default_factory=list)
     _counter: Iterator[int] = field(default_factory=itertools.count)
+    _shared: dict[str, Any] = field(default_factory=dict)
 
     def unique(self, prefix: str) -> str:
         return f"{prefix}-{next(self._counter)}-{uuid.uuid4().hex[:6]}"
@@ -57,8 +58,15 @@ class Env:
     def on_close(self, closer: Callable[[], None]) -> None:
         self._closers.append(closer)
 
+    def shared(self, key: str, make: Callable[[], Any]) -> Any:
+        """One object per key for the whole run (e.g. the baseline connection), so benches do
+        not pile up connections."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]
+
     def raw_sqlite(self, path: Path | None = None) -> apsw.Connection:
-        """A plain apsw connection, tuned like the library's: WAL, synchronous=NORMAL."""
+        """A new plain apsw connection, tuned like the library's: WAL, synchronous=NORMAL."""
         conn = apsw.Connection(str(path or self.config.sqlite_path))
         conn.set_busy_timeout(15_000)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -67,7 +75,7 @@ class Env:
         return conn
 
     def raw_postgres(self, schema: str | None = None, **kwargs: Any) -> psycopg.Connection[Any]:
-        """A plain psycopg autocommit connection to the run's database (psycopg's default
+        """A new plain psycopg autocommit connection to the run's database (psycopg's default
         prepare threshold); `schema` puts it on its own search_path (created if missing)."""
         options = "-c TimeZone=UTC"
         if schema:

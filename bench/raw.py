@@ -25,7 +25,7 @@ def to_pg(text: str) -> str:
 
 
 class Raw:
-    """One bare connection of the env's dialect."""
+    """One bare connection of the env's dialect. `Raw.of(env)` is shared by the run's benches."""
 
     def __init__(self, env: Env) -> None:
         self.dialect = env.dialect
@@ -33,6 +33,11 @@ class Raw:
             self.sqlite = env.raw_sqlite()
         else:
             self.pg = env.raw_postgres()
+
+    @classmethod
+    def of(cls, env: Env) -> Raw:
+        raw: Raw = env.shared("raw", lambda: cls(env))
+        return raw
 
     def statement(self, text: str) -> Statement:
         """A callable running `text` with a params mapping and returning all rows (tuples)."""

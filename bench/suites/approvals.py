@@ -19,7 +19,7 @@ _ARGS = '{"path": "/tmp/x", "mode": "w"}'
 
 def _create(env: Env) -> Case:
     store = ApprovalStore(env.db)
-    raw = Raw(env)
+    raw = Raw.of(env)
     insert = raw.statement(_INSERT + " RETURNING *")
     thread = env.unique("thread")
     ids = (f"{thread}-{i}" for i in range(10**9))
@@ -37,7 +37,7 @@ def _create(env: Env) -> Case:
 
 def _get(env: Env) -> Case:
     store = ApprovalStore(env.db)
-    raw = Raw(env)
+    raw = Raw.of(env)
     created = store.create(thread_id=env.unique("thread"), run_id="run", tool_name="t", args=_ARGS)
     find = raw.statement("SELECT * FROM approvals WHERE id = :id")
     return Case(lambda: store.get(created.id), lambda: find({"id": created.id}))
@@ -46,7 +46,7 @@ def _get(env: Env) -> Case:
 def _resolve(env: Env) -> Case:
     """Each call resolves a different pending approval, made beforehand (untimed)."""
     store = ApprovalStore(env.db)
-    raw = Raw(env)
+    raw = Raw.of(env)
     thread = env.unique("thread")
     now = utc_now()
     rows = [{"id": f"{thread}-{side}-{i}", "thread_id": thread, "run_id": "run",
