@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     workdir.mkdir()
                     _progress(f"{study.id} ...")
                     with open_env(dialect, workdir, loop, quick=args.quick) as env:
-                        study_results.append((study, study.run(env)))
+                        study_results.append((study, _run_study(study, env)))
     finally:
         loop.close()
     return {
@@ -106,6 +106,17 @@ def _run_one(bench: Bench, env: Any, plan: Plan) -> Result:
     status = result.error or (f"ratio {result.ratio:.2f}" if result.ratio is not None else "done")
     _progress(f"{bench.id}: {status} ({time.monotonic() - start:.1f} s)")
     return result
+
+
+def _run_study(study: Study, env: Any) -> StudyResult:
+    start = time.monotonic()
+    try:
+        outcome = study.run(env)
+    except Exception as exc:  # the report boundary: show the failure, keep the other numbers
+        outcome = StudyResult("failed", ["error"], [[f"{type(exc).__name__}: {exc}"]], {})
+    _progress(f"{study.id}: {outcome.summary or outcome.title} "
+              f"({time.monotonic() - start:.1f} s)")
+    return outcome
 
 
 def _progress(message: str) -> None:

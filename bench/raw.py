@@ -21,7 +21,7 @@ _NAMED = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def to_pg(text: str) -> str:
-    return _NAMED.sub(r"%(\1)s", text)
+    return _NAMED.sub(r"%(\1)s", text.replace("%", "%%"))
 
 
 class Raw:

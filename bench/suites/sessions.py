@@ -1,0 +1,120 @@
+"""Sessions: append_event and get_session against single statements of the bare driver."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+
+from bench.core import Bench, Case, Target
+from bench.env import Env
+from bench.raw import Raw
+from genie_repo.models.sessions import Event, SessionKey
+from genie_repo.stores.sessions import SessionStore
+from genie_repo.timestamps import utc_now
+
+APP = "bench"
+# A 1 KB framework event, the payload the issue's target is stated for.
+PAYLOAD = json.dumps({"author": "agent", "content": {"parts": [{"text": "x" * 940}]},
+                      "actions": {}}, separators=(",", ":"))
+assert 1000 <= len(PAYLOAD) <= 1030
+
+INSERT_EVENT = (
+    "INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, author,"
+    " timestamp, event_data, created_at)"
+    " VALUES (:app, :user, :session, :seq, :event_id, 'agent', :ts, :data, :ts)"
+)
+INSERT_SESSION = (
+    "INSERT INTO sessions (app_name, user_id, session_id, created_at, updated_at)"
+    " VALUES (:app, :user, :session, :ts, :ts)"
+)
+SELECT_EVENTS = (
+    "SELECT seq, event_id, invocation_id, author, filter_key, timestamp, event_data"
+    " FROM session_events WHERE app_name = :app AND user_id = :user AND session_id = :session"
+    " ORDER BY seq DESC LIMIT :limit"
+)
+
+
+def event(i: int) -> Event:
+    """A 1 KB event with a 2-key session-state delta."""
+    return Event(author="agent", invocation_id="inv-1", payload=PAYLOAD,
+                 state_delta={"turn": i, "last_tool": "search"})
+
+
+def new_session(store: SessionStore, env: Env) -> SessionKey:
+    key = SessionKey(APP, env.unique("user"), env.unique("session"))
+    store.create_session(key)
+    return key
+
+
+def raw_session(raw: Raw, env: Env) -> dict[str, object]:
+    """A session row for the baseline's events (PostgreSQL enforces the foreign key)."""
+    params: dict[str, object] = {"app": APP, "user": env.unique("user"),
+                                 "session": env.unique("raw-session"), "ts": raw.time(utc_now())}
+    raw.statement(INSERT_SESSION)(params)
+    return params
+
+
+def raw_appender(raw: Raw, env: Env, start: int = 1) -> Callable[[], object]:
+    """The baseline append: one single-row INSERT of a 1 KB event, autocommit."""
+    insert = raw.statement(INSERT_EVENT)
+    session = raw_session(raw, env)
+    seqs: Iterator[int] = iter(range(start, 10**12))
+    ids = [str(uuid.uuid4()) for _ in range(env.calls)]
+    event_ids = iter(ids)
+
+    def append() -> object:
+        return insert({**session, "seq": next(seqs), "event_id": next(event_ids),
+                       "data": PAYLOAD, "ts": raw.time(utc_now())})
+
+    return append
+
+
+def _append_event(env: Env) -> Case:
+    store = SessionStore(env.db)
+    raw = Raw.of(env)
+    key = new_session(store, env)
+    events = iter([event(i) for i in range(env.calls)])
+    return Case(lambda: store.append_event(key, next(events)), raw_appender(raw, env))
+
+
+def filled_session(store: SessionStore, env: Env, events: int) -> SessionKey:
+    key = new_session(store, env)
+    for i in range(events):
+        store.append_event(key, event(i))
+    return key
+
+
+def raw_reader(raw: Raw, key: SessionKey, limit: int) -> Callable[[], object]:
+    """The baseline read: one range SELECT of the newest `limit` events, each payload decoded."""
+    select = raw.statement(SELECT_EVENTS)
+    params = {"app": key.app_name, "user": key.user_id, "session": key.session_id,
+              "limit": limit}
+    loads = json.loads
+
+    def read() -> object:
+        return [loads(row[6]) for row in select(params)]
+
+    return read
+
+
+def _get_session(env: Env) -> Case:
+    store = SessionStore(env.db)
+    key = filled_session(store, env, 200 if env.quick else 1000)
+    return Case(lambda: store.get_session(key, event_limit=200),
+                raw_reader(Raw.of(env), key, 200))
+
+
+def benches() -> list[Bench]:
+    targets = {"sqlite": (0.33, 0.6), "postgres": (0.8, 0.7)}
+    out: list[Bench] = []
+    for dialect, (append_target, get_target) in targets.items():
+        out += [
+            Bench("sessions", "append_event", dialect,
+                  "raw single-row INSERT, autocommit", Target.ratio(append_target),
+                  _append_event, note="1 KB payload, 2-key session-state delta"),
+            Bench("sessions", "get_session", dialect,
+                  "raw range SELECT of 200 rows + json.loads", Target.ratio(get_target),
+                  _get_session, note="newest 200 of 1,000 events, merged state", cost=0.3),
+        ]
+    return out
