@@ -46,6 +46,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, help="calls per side per round (default 150)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR,
                         help="where the JSON goes (default bench/results)")
+    parser.add_argument("--profile", type=int, nargs="?", const=2000, metavar="CALLS",
+                        help="instead of measuring, profile the chosen ops' calls with "
+                             "pyinstrument (default 2000 calls each)")
     parser.add_argument("--update-readme", action="store_true",
                         help="write the table into bench/README.md")
     return parser.parse_args(argv)
@@ -142,8 +145,33 @@ def machine_line(info: dict[str, Any]) -> str:
             f"(psycopg {info['psycopg']}), langgraph {info['langgraph']}")
 
 
+def profile(args: argparse.Namespace) -> None:
+    from bench.profile import profile_bench
+
+    dialects = [args.dialect] if args.dialect else list(DIALECTS)
+    chosen = [b for b, keep in zip(all_benches(), _chosen([b.id for b in all_benches()],
+                                                         args.only), strict=True) if keep]
+    loop = asyncio.new_event_loop()
+    try:
+        with tempfile.TemporaryDirectory(prefix="genie-bench-") as tmp:
+            for dialect in dialects:
+                mine = [b for b in chosen if b.dialect == dialect]
+                if not mine:
+                    continue
+                workdir = Path(tmp) / dialect
+                workdir.mkdir()
+                with open_env(dialect, workdir, loop, quick=args.quick) as env:
+                    for bench in mine:
+                        print(profile_bench(bench, env, args.profile, args.results_dir))
+    finally:
+        loop.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.profile:
+        profile(args)
+        return 0
     data = run(args)
     print(render(data, markdown=False))
     print(f"\nmachine: {machine_line(data['machine'])}; {data['seconds']} s")

@@ -10,19 +10,19 @@ op's p50 at the largest size is at most 1.5x its p50 at 1k.
 
 from __future__ import annotations
 
-from bench.core import Plan, Stats, Study, StudyResult, Timer, measure
+from genie_repo.stores.sessions import SessionStore
+
+from bench.core import Case, Plan, Stats, Study, StudyResult, Timer, measure
 from bench.env import Env
 from bench.raw import Raw
 from bench.suites.sessions import (
     PAYLOAD,
-    Case,
     event,
     filled_session,
     new_session,
     raw_appender,
     raw_reader,
 )
-from genie_repo.stores.sessions import SessionStore
 from genie_repo.timestamps import utc_now
 
 FLAT = 1.5

@@ -6,11 +6,12 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 
+from genie_repo.models.sessions import Event, SessionKey
+from genie_repo.stores.sessions import SessionStore
+
 from bench.core import Bench, Case, Target
 from bench.env import Env
 from bench.raw import Raw
-from genie_repo.models.sessions import Event, SessionKey
-from genie_repo.stores.sessions import SessionStore
 from genie_repo.timestamps import utc_now
 
 APP = "bench"
