@@ -40,7 +40,13 @@ class Raw:
         return raw
 
     def statement(self, text: str) -> Statement:
-        """A callable running `text` with a params mapping and returning all rows (tuples)."""
+        """A callable running `text` (`:name` placeholders) with a params mapping and returning
+        all rows (tuples)."""
+        return self.native(text if self.dialect == "sqlite" else to_pg(text))
+
+    def native(self, text: str) -> Statement:
+        """Like `statement`, for SQL already in this dialect's placeholder style (e.g. a registry
+        query's own text: the same SQL the library runs, through the bare driver)."""
         if self.dialect == "sqlite":
             conn = self.sqlite
 
@@ -49,10 +55,9 @@ class Raw:
 
             return run_sqlite
         pg_conn = self.pg
-        pg_text = to_pg(text)
 
         def run_pg(params: Mapping[str, Any]) -> list[Any]:
-            cursor = pg_conn.execute(pg_text, params)  # type: ignore[call-overload]
+            cursor = pg_conn.execute(text, params)  # type: ignore[call-overload]
             return cursor.fetchall() if cursor.description else []
 
         return run_pg
