@@ -56,7 +56,9 @@ def pg_template(pg_admin: psycopg.Connection) -> str:
     name = f"genie_tpl_{_schema_hash('postgres')}"
     pg_admin.execute("SELECT pg_advisory_lock(%s)", (_TEMPLATE_LOCK,))
     try:
-        exists = pg_admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        exists = pg_admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+        ).fetchone()
         if not exists:
             building = f"{name}_build_{uuid.uuid4().hex[:6]}"
             pg_admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))

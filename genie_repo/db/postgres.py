@@ -173,7 +173,7 @@ class PostgresDatabase:
         self, conn: psycopg.Connection[Any], query: Query, values: dict[str, Any]
     ) -> psycopg.Cursor[Any]:
         try:
-            return conn.execute(query.sql, values)  # type: ignore[arg-type]
+            return conn.execute(query.sql, values)
         except (psycopg.Error, UnicodeEncodeError) as exc:
             raise self._translate(exc, query) from exc
 
