@@ -65,7 +65,8 @@ class PostgresDatabase:
             "row_factory": dict_row,
             "prepare_threshold": options.prepare_threshold,
             "connect_timeout": options.connect_timeout,
-            "options": "-c TimeZone=UTC",
+            # UTC sessions, keeping any options the DSN carries (e.g. a search_path)
+            "options": (config.conninfo().get("options", "") + " -c TimeZone=UTC").strip(),
         }
         self._local = threading.local()
         conninfo = psycopg.conninfo.make_conninfo(config.dsn or "")
