@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="genie-repo", description="Inspect and maintain a genie_repo database."
     )
     parser.add_argument("--dsn", help="PostgreSQL DSN (wins over --db-file; env GENIE_DB_DSN)")
-    parser.add_argument("--db-file", help="SQLite file (env GENIE_DB_FILE; default ~/.genie/genie.db)")
+    parser.add_argument(
+        "--db-file", help="SQLite file (env GENIE_DB_FILE; default ~/.genie/genie.db)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -136,7 +138,10 @@ def _table(rows: list[dict[str, Any]], indent: str) -> str:
     columns = list(dict.fromkeys(k for row in rows for k in row))
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    line = lambda values: indent + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))  # noqa: E731
+
+    def line(values: list[str]) -> str:
+        return indent + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))
+
     return "\n".join([line(columns), line(["-" * w for w in widths]), *map(line, cells)]).rstrip()
 
 

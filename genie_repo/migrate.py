@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import apsw
 import psycopg
@@ -70,7 +71,7 @@ def config_of(target: Config | Database | None) -> Config:
 
 
 @contextmanager
-def _backend(target: Config | Database | None) -> Iterator[tuple[object, object]]:
+def _backend(target: Config | Database | None) -> Iterator[tuple[Any, Any]]:
     config = config_of(target)
     folder = data_dir("migrations") / config.dialect
     try:
