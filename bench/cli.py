@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     studies = [s for s, keep in zip(studies, _chosen([s.id for s in studies], args.only),
                                     strict=True) if keep]
     started = datetime.now(UTC)
+    load_before = os.getloadavg()
     clock = time.monotonic()
     loop = asyncio.new_event_loop()
     results: list[Result] = []
@@ -95,6 +97,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "started_at": started.isoformat(),
         "seconds": round(time.monotonic() - clock, 1),
         "machine": machine(),
+        "load_average": {"start": [round(x, 2) for x in load_before],
+                         "end": [round(x, 2) for x in os.getloadavg()]},
         "args": {"only": args.only, "dialect": args.dialect, "quick": args.quick,
                  "scale": args.scale},
         "plan": {"rounds": plan.rounds, "batch": plan.batch, "warmup": plan.warmup},
@@ -174,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     data = run(args)
     print(render(data, markdown=False))
-    print(f"\nmachine: {machine_line(data['machine'])}; {data['seconds']} s")
+    print(f"\nmachine: {machine_line(data['machine'])}; {data['seconds']} s; "
+          f"load average {data['load_average']['start'][0]} at start, "
+          f"{data['load_average']['end'][0]} at end")
     payload = {
         **{k: v for k, v in data.items() if k not in ("results", "studies")},
         "results": [r.as_json() for r in data["results"]],
@@ -187,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         update_readme(
             f"Run {data['started_at'][:16]} UTC, {data['seconds']} s, "
             f"{plan['rounds']} rounds x {plan['batch']} calls per side"
-            f"{' (--quick)' if args.quick else ''}{' (--scale)' if args.scale else ''}.\n"
+            f"{' (--quick)' if args.quick else ''}{' (--scale)' if args.scale else ''}, "
+            f"load average {data['load_average']['start'][0]} at start.\n"
             f"Machine: {machine_line(data['machine'])}.\n\n{render(data, markdown=True)}"
         )
     return 0
