@@ -9,21 +9,80 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pyinstrument import Profiler
 
 from bench.core import Bench, Case
 from bench.env import Env
 
+_VERBS = ("execute", "execute_many", "fetch_one", "fetch_all", "fetch_value")
+
+
+@contextmanager
+def counting(db: Any) -> Iterator[Counter[str]]:
+    """Count the registry queries and transactions a store runs through `db` (the Database
+    protocol's public verbs, wrapped on this instance only; removed on exit)."""
+    counts: Counter[str] = Counter()
+    depth = [0]
+
+    def wrap_verb(verb: str) -> Callable[..., Any]:
+        original = getattr(db, verb)
+
+        def counted(name: str, *args: Any, **kwargs: Any) -> Any:
+            counts[f"{verb} {name}"] += 1
+            return original(name, *args, **kwargs)
+
+        return counted
+
+    original_transaction = db.transaction
+
+    @contextmanager
+    def transaction(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        counts["transaction" if depth[0] == 0 else "savepoint"] += 1
+        depth[0] += 1
+        try:
+            with original_transaction(*args, **kwargs) as tx:
+                yield tx
+        finally:
+            depth[0] -= 1
+
+    for verb in _VERBS:
+        setattr(db, verb, wrap_verb(verb))
+    db.transaction = transaction
+    try:
+        yield counts
+    finally:
+        for verb in (*_VERBS, "transaction"):
+            delattr(db, verb)
+
+
+def statements_per_call(case: Case, env: Env, calls: int = 20) -> str:
+    """What one op call sends: queries by name, transactions, and (PostgreSQL) round trips
+    (each query one, plus BEGIN and COMMIT for a transaction, one per savepoint command)."""
+    with counting(env.db) as counts:
+        for _ in range(calls):
+            _call(case, env.loop)
+    lines = [f"  {n / calls:g} x {what}" for what, n in sorted(counts.items())]
+    queries = sum(n for what, n in counts.items() if what.split()[0] in _VERBS)
+    trips = queries + 2 * counts["transaction"] + 2 * counts["savepoint"]
+    lines.append(f"  = {queries / calls:g} queries per call; on PostgreSQL about "
+                 f"{trips / calls:g} round trips (psycopg pipelines an execute_many)")
+    return "\n".join(lines)
+
 
 def profile_bench(bench: Bench, env: Env, calls: int, out_dir: Path) -> str:
     """Text report of `calls` op calls; the HTML report is written beside the JSON results."""
-    env.calls = calls + 20
+    env.calls = calls + 40
     case: Case = bench.setup(env)
     try:
         for _ in range(20):  # warm the caches as the measured run does
             _call(case, env.loop)
+        statements = statements_per_call(case, env)
         profiler = Profiler(interval=0.0001)
         start = time.perf_counter_ns()
         profiler.start()
@@ -41,7 +100,8 @@ def profile_bench(bench: Bench, env: Env, calls: int, out_dir: Path) -> str:
     flat = profiler.output_text(flat=True)
     head = "\n".join(flat.splitlines()[:30])
     return (f"== {bench.id}: {calls} calls, {per_call_ms:.3f} ms per call under the profiler"
-            f" (html: {html})\n{tree}\n-- own time, top functions --\n{head}\n")
+            f" (html: {html})\n-- statements per call --\n{statements}\n{tree}\n"
+            f"-- own time, top functions --\n{head}\n")
 
 
 def _call(case: Case, loop: asyncio.AbstractEventLoop) -> None:
