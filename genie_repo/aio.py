@@ -79,6 +79,7 @@ class AsyncTwin(Generic[S]):
     ) -> None:
         """Build the sync store from `db` (other arguments go to its constructor, e.g.
         `clock=`); the twin owns that store and closes it in `aclose()`."""
+        _check_pool_options(max_workers, executor)  # before a store (and its workers) exists
         self._adopt(self.store_class(db, *args, **options), max_workers, executor, owns_store=True)
 
     @classmethod
@@ -93,6 +94,7 @@ class AsyncTwin(Generic[S]):
         """A twin over an existing store, shared with sync code; the caller keeps closing it."""
         if not isinstance(store, cls.store_class):
             raise TypeError(f"{cls.__name__} wraps a {cls.store_class.__name__}, not {store!r}")
+        _check_pool_options(max_workers, executor)
         twin = cls.__new__(cls)
         twin._adopt(store, max_workers, executor, owns_store=False)
         return twin
@@ -100,8 +102,6 @@ class AsyncTwin(Generic[S]):
     def _adopt(
         self, store: Store, max_workers: int, executor: Executor | None, *, owns_store: bool
     ) -> None:
-        if executor is None and (not isinstance(max_workers, int) or max_workers < 1):
-            raise ValueError("max_workers must be a positive int")
         self.store = store  # type: ignore[assignment]  # checked: an instance of store_class
         self._owns_store = owns_store
         self._owns_executor = executor is None
@@ -158,6 +158,11 @@ class AsyncTwin(Generic[S]):
     if TYPE_CHECKING:  # the twinned methods are made at class creation, out of mypy's sight
 
         def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]: ...
+
+
+def _check_pool_options(max_workers: int, executor: Executor | None) -> None:
+    if executor is None and (not isinstance(max_workers, int) or max_workers < 1):
+        raise ValueError("max_workers must be a positive int")
 
 
 def _declared_store_class(cls: type) -> type[Store] | None:

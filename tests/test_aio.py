@@ -89,6 +89,15 @@ def test_a_store_that_cannot_be_twinned_is_refused_at_class_creation() -> None:
         def aclose(self) -> None:
             """Would hide the twin's own aclose."""
 
+    class Configurable(Store):
+        def __init__(self, db: Database, *, executor: str = "") -> None:
+            super().__init__(db)
+
+    with pytest.raises(TypeError, match="reserved"):
+
+        class AsyncConfigurable(AsyncTwin[Configurable]):
+            pass
+
     with pytest.raises(TypeError, match="generator"):
 
         class AsyncLazy(AsyncTwin[Lazy]):
