@@ -42,6 +42,7 @@ from genie_repo.errors import GenieRepoError
 from genie_repo.stores.approvals import ApprovalStore
 from genie_repo.stores.base import Store
 from genie_repo.stores.clarifications import ClarificationStore
+from genie_repo.stores.stats import StatsStore
 
 S = TypeVar("S", bound=Store)
 T = TypeVar("T", bound="AsyncTwin[Any]")
@@ -232,9 +233,14 @@ class AsyncClarificationStore(AsyncTwin[ClarificationStore]):
     """Async twin of ClarificationStore."""
 
 
+class AsyncStatsStore(AsyncTwin[StatsStore]):
+    """Async twin of StatsStore."""
+
+
 __all__ = [
     "AsyncApprovalStore",
     "AsyncClarificationStore",
+    "AsyncStatsStore",
     "AsyncTwin",
     "open_database",
 ]
