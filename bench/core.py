@@ -174,6 +174,7 @@ class Result:
             "target": self.bench.target.describe(),
             "met": self.met,
             "ratio": None if self.ratio is None else round(self.ratio, 3),
+            "slowdown": None if not self.ratio else round(1 / self.ratio, 3),
             "ratio_min": round(min(self.round_ratios), 3) if self.round_ratios else None,
             "ratio_max": round(max(self.round_ratios), 3) if self.round_ratios else None,
             "error": self.error,

@@ -34,6 +34,9 @@ def result_row(result: Result) -> list[str]:
     ratio = "-" if result.ratio is None else f"{result.ratio:.2f}"
     if result.round_ratios and result.ratio is not None:
         ratio += f" [{min(result.round_ratios):.2f}-{max(result.round_ratios):.2f}]"
+    if result.bench.target.kind == "slowdown" and result.ratio:
+        slowest, fastest = 1 / min(result.round_ratios), 1 / max(result.round_ratios)
+        ratio = f"{1 / result.ratio:.2f}x time [{fastest:.2f}-{slowest:.2f}]"
     return [
         name,
         f"{result.op.ops_per_s:,.0f}",

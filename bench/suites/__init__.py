@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bench.core import Bench, Study
-from bench.suites import approvals
+from bench.suites import aio, approvals
 
 
 def all_benches() -> list[Bench]:
-    return [*approvals.benches()]
+    return [*approvals.benches(), *aio.benches()]
 
 
 def all_studies() -> list[Study]:

@@ -7,13 +7,14 @@ timed inside the event loop, one `await` per call, so the loop's own start-up is
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-
-from genie_repo.aio import AsyncApprovalStore
 
 from bench.core import Bench, Case, Target
 from bench.env import Env
+from genie_repo.aio import AsyncApprovalStore
 from genie_repo.stores.approvals import ApprovalStore
 
 
@@ -35,13 +36,47 @@ def _approval_get(env: Env, twin: AsyncApprovalStore) -> tuple[Any, Any]:
     return (lambda: twin.get(created.id)), (lambda: store.get(created.id))
 
 
+def _approval_create(env: Env, twin: AsyncApprovalStore) -> tuple[Any, Any]:
+    store: ApprovalStore = twin.store
+    thread = env.unique("thread")
+
+    def op() -> Any:
+        return twin.create(thread_id=thread, run_id="run", tool_name="write_file")
+
+    def baseline() -> Any:
+        return store.create(thread_id=thread, run_id="run", tool_name="write_file")
+
+    return op, baseline
+
+
+def _hop_floor(env: Env) -> Case:
+    """What any thread hop costs: a no-op run on a worker thread and awaited (the no-op itself
+    costs well under a microsecond). No twin can add less than this."""
+    pool = ThreadPoolExecutor(4)
+
+    def noop() -> None:
+        return None
+
+    async def hop() -> None:
+        await asyncio.get_running_loop().run_in_executor(pool, noop)
+
+    return Case(hop, asynchronous=True, teardown=pool.shutdown)
+
+
 def benches() -> list[Bench]:
-    out: list[Bench] = []
+    out: list[Bench] = [
+        Bench("aio", "thread hop floor (no-op)", "sqlite", "-",
+              Target.none(), _hop_floor, note="run_in_executor round trip, no database"),
+    ]
     for dialect in ("sqlite", "postgres"):
         out += [
             Bench("aio", "approvals.get", dialect, "ApprovalStore.get (sync)",
                   Target.slowdown(1.5),
                   _twin_case(lambda env: AsyncApprovalStore(env.db), _approval_get),
                   note="the cheapest op: the worst case for a thread hop"),
+            Bench("aio", "approvals.create", dialect, "ApprovalStore.create (sync)",
+                  Target.slowdown(1.5),
+                  _twin_case(lambda env: AsyncApprovalStore(env.db), _approval_create),
+                  note="a one-statement write"),
         ]
     return out
