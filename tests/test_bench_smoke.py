@@ -65,7 +65,7 @@ def test_a_failing_setup_is_reported_not_raised() -> None:
 
 
 def test_cli_runs_and_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["--only", "approvals.get", "--only", "sqlite/approvals.resolve",
+    code = main(["--only", "/approvals.get", "--only", "sqlite/approvals.resolve",
                  "--rounds", "2", "--batch", "5", "--quick", "--results-dir", str(tmp_path)])
     assert code == 0
     out = capsys.readouterr().out
