@@ -15,12 +15,16 @@ from genie_repo.timestamps import require_utc
 _PLAIN = (int, float, bytes, bool, type(None))
 
 
-def check_call(query: Query, verb: str, params: Params | None) -> Params:
-    """Validate a call against its query; programming errors and bad values raise here."""
+def check_verb(query: Query, verb: str) -> None:
     if query.kind not in VERB_KINDS[verb]:
         raise QueryRegistryError(
             f"{query.name} is a :{query.kind} query and cannot run through {verb}()"
         )
+
+
+def check_call(query: Query, verb: str, params: Params | None) -> Params:
+    """Validate a call against its query; programming errors and bad values raise here."""
+    check_verb(query, verb)
     params = params or {}
     missing = query.params - params.keys()
     if missing:

@@ -18,7 +18,13 @@ from typing import Any
 import apsw
 
 from genie_repo.config import Config
-from genie_repo.db.calls import check_call, convert_params, first_value, single_row
+from genie_repo.db.calls import (
+    check_call,
+    check_verb,
+    convert_params,
+    first_value,
+    single_row,
+)
 from genie_repo.db.protocol import Dialect, Params, Row
 from genie_repo.errors import (
     Conflict,
@@ -164,7 +170,7 @@ class SqliteDatabase:
 
     def execute_many(self, name: str, rows: Iterable[Params]) -> int:
         query = self.registry[name]
-        check_call(query, "execute_many", {})
+        check_verb(query, "execute_many")
         prepared = [convert_params(query, check_call(query, "execute_many", r), to_sqlite_text)
                     for r in rows]
         if not prepared:
