@@ -34,7 +34,7 @@ def backoff_delay(
 ) -> float:
     """Delay before retry number `attempt` (0-based): base * 2**attempt, capped, with "equal
     jitter" (between half and all of it) so that clients that failed together spread out."""
-    ceiling = min(max_delay, base_delay * (2**attempt))
+    ceiling = min(max_delay, base_delay * float(1 << attempt))
     return ceiling / 2 + ceiling / 2 * rand()
 
 

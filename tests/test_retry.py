@@ -224,7 +224,9 @@ conn.execute("COMMIT")
 
 
 @pytest.fixture
-def locked_sqlite(make_config: Callable[[str], Config]) -> Iterator[tuple[Config, subprocess.Popen[str]]]:
+def locked_sqlite(
+    make_config: Callable[[str], Config],
+) -> Iterator[tuple[Config, subprocess.Popen[str]]]:
     config = make_config("sqlite")
     holder = subprocess.Popen(
         [sys.executable, "-c", LOCK_HOLDER, str(config.sqlite_path)],

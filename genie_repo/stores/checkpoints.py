@@ -30,6 +30,7 @@ from genie_repo.timestamps import require_utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_TS = 2**63 - 1  # the "no before cursor" sentinel: above every storable timestamp
 _NO_LIMIT = 2**62
+Tuples = list[CheckpointTuple]  # (`list` is also a method name inside the store class)
 
 
 class CheckpointStore(Store):
@@ -168,7 +169,7 @@ class CheckpointStore(Store):
         before: str | None = None,
         limit: int | None = None,
         metadata_filter: Mapping[str, Any] | None = None,
-    ) -> list[CheckpointTuple]:
+    ) -> Tuples:
         """Checkpoints of a lineage, newest first, each with its pending writes.
 
         `ns=None` lists every namespace; a string (the root namespace is "") lists exactly that
@@ -309,7 +310,7 @@ class CheckpointStore(Store):
         position: Row | None,
         limit: int | None,
         metadata_filter: Mapping[str, Any] | None,
-    ) -> list[CheckpointTuple]:
+    ) -> Tuples:
         rows = self.db.fetch_all(query, {
             "lineage_id": lineage_id,
             "checkpoint_ns": ns,
@@ -450,7 +451,9 @@ def _tuples(lineage_id: str, rows: list[Row]) -> list[CheckpointTuple]:
             writes.append(PendingWrite.model_construct(
                 task_id=row["task_id"],
                 channel=row["channel"],
-                value=Payload.model_construct(type=row["value_type"], data=bytes(row["value_data"])),
+                value=Payload.model_construct(
+                    type=row["value_type"], data=bytes(row["value_data"])
+                ),
                 task_path=row["task_path"],
                 idx=row["idx"],
                 seq=row["seq"],

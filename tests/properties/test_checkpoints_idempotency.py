@@ -22,7 +22,8 @@ metadata = st.dictionaries(small_text, st.one_of(st.integers(-5, 5), small_text,
                            max_size=3)
 writes = st.lists(
     st.builds(Write, channel=small_text, value=payloads,
-              task_id=st.one_of(st.none(), small_text), idx=st.one_of(st.none(), st.integers(-4, 3)),
+              task_id=st.one_of(st.none(), small_text),
+              idx=st.one_of(st.none(), st.integers(-4, 3)),
               seq=st.one_of(st.none(), st.integers(0, 3))),
     max_size=4,
 )

@@ -56,7 +56,8 @@ def test_killed_put_full_is_all_or_nothing(config: Config) -> None:
     target = config.dsn or str(config.sqlite_path)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     child = subprocess.Popen(
-        [sys.executable, "-c", WRITER, config.dialect, target, str(CHUNK), str(WRITES_PER_CHECKPOINT)],
+        [sys.executable, "-c", WRITER, config.dialect, target, str(CHUNK),
+         str(WRITES_PER_CHECKPOINT)],
         stdout=subprocess.PIPE, text=True, cwd=root,
         env={**os.environ, "PYTHONPATH": root},
     )
