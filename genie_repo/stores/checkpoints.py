@@ -3,8 +3,8 @@
 Ordering: "newest" means the greatest (ts, checkpoint_id), namespace as a last tie-breaker. The
 LangGraph saver derives ts from its uuid6 checkpoint ids, whose text order is their time order, so
 there this is exactly LangGraph's "latest = greatest checkpoint_id".
-Reads are one query each: a checkpoint row comes back followed by its writes, so listing N
-tuples costs one query (plus one cursor lookup when `before` is given), never N+1.
+Reads are two queries whatever the page size: the checkpoint rows, then all their writes in one
+go (plus one cursor lookup when `before` is given), never N+1.
 """
 
 from __future__ import annotations
@@ -43,7 +43,10 @@ class CheckpointStore(Store):
         "checkpoints.upsert_write",
         "checkpoints.insert_write_if_absent",
         "checkpoints.delete_checkpoint_writes",
-        "checkpoints.find_tuple",
+        "checkpoints.latest_in_ns",
+        "checkpoints.find_checkpoint",
+        "checkpoints.writes_of_checkpoint",
+        "checkpoints.writes_of",
         "checkpoints.list_in_ns",
         "checkpoints.list_across_ns",
         "checkpoints.find_position",
@@ -83,7 +86,7 @@ class CheckpointStore(Store):
             lineage_id, checkpoint_id, checkpoint, ns, parent_id, metadata, ts
         )
         self.db.execute("checkpoints.upsert_checkpoint", params)
-        return CheckpointRef(lineage_id=lineage_id, checkpoint_ns=ns, checkpoint_id=checkpoint_id)
+        return CheckpointRef(lineage_id, ns, checkpoint_id)
 
     def put_writes(
         self,
@@ -133,7 +136,7 @@ class CheckpointStore(Store):
             self.db.execute("checkpoints.delete_checkpoint_writes", key)
             if rows:
                 self.db.execute_many("checkpoints.upsert_write", rows)
-        return CheckpointRef(lineage_id=lineage_id, checkpoint_ns=ns, checkpoint_id=checkpoint_id)
+        return CheckpointRef(lineage_id, ns, checkpoint_id)
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -148,19 +151,24 @@ class CheckpointStore(Store):
         self, lineage_id: str, checkpoint_id: str | None = None, *, ns: str = ""
     ) -> CheckpointTuple | None:
         """That checkpoint with its metadata, parent and pending writes, or None. Without an id,
-        the newest in exactly namespace `ns` (default the root namespace ""). One query."""
+        the newest in exactly namespace `ns` (default the root namespace ""). Two queries."""
         _require_id(lineage_id, "lineage_id")
         _require_text(ns, "ns")
         if checkpoint_id is None:
-            found = self._list("checkpoints.list_in_ns", lineage_id, ns, None, 1, None)
-            return found[0] if found else None
-        _require_id(checkpoint_id, "checkpoint_id")
-        rows = self.db.fetch_all(
-            "checkpoints.find_tuple",
-            {"lineage_id": lineage_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id},
-        )
-        found = _tuples(lineage_id, rows)
-        return found[0] if found else None
+            row = self.db.fetch_one(
+                "checkpoints.latest_in_ns", {"lineage_id": lineage_id, "checkpoint_ns": ns}
+            )
+        else:
+            _require_id(checkpoint_id, "checkpoint_id")
+            row = self.db.fetch_one("checkpoints.find_checkpoint", {
+                "lineage_id": lineage_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id,
+            })
+        if row is None:
+            return None
+        key = {"lineage_id": lineage_id, "checkpoint_ns": ns,
+               "checkpoint_id": row["checkpoint_id"]}
+        writes = self.db.fetch_all("checkpoints.writes_of_checkpoint", key)
+        return _tuples(lineage_id, [row], writes)[0]
 
     def list(
         self,
@@ -176,7 +184,7 @@ class CheckpointStore(Store):
         one. `before` is a checkpoint id: only checkpoints strictly older than it are listed; a
         cursor that does not exist (in `ns`, or anywhere in the lineage when ns is None) raises
         NotFound rather than being ignored. `metadata_filter` keeps checkpoints whose metadata
-        equals it on every top-level key (evaluated in SQL). One query, plus one cursor lookup.
+        equals it on every top-level key (evaluated in SQL). Two queries, plus one cursor lookup.
         """
         _require_id(lineage_id, "lineage_id")
         if ns is not None:
@@ -319,7 +327,19 @@ class CheckpointStore(Store):
             "metadata_filter": encode_metadata(metadata_filter or {}, "metadata_filter"),
             "limit": _NO_LIMIT if limit is None else limit,
         })
-        return _tuples(lineage_id, rows)
+        if not rows:
+            return []
+        if len(rows) == 1:
+            writes = self.db.fetch_all("checkpoints.writes_of_checkpoint", {
+                "lineage_id": lineage_id, "checkpoint_ns": rows[0]["checkpoint_ns"],
+                "checkpoint_id": rows[0]["checkpoint_id"],
+            })
+        else:
+            keys = [[row["checkpoint_ns"], row["checkpoint_id"]] for row in rows]
+            writes = self.db.fetch_all("checkpoints.writes_of", {
+                "lineage_id": lineage_id, "checkpoints": json.dumps(keys, ensure_ascii=False),
+            })
+        return _tuples(lineage_id, rows, writes)
 
 
 def encode_metadata(value: Mapping[str, Any], what: str) -> str:
@@ -416,47 +436,44 @@ def _write_rows(
     return rows
 
 
-def _tuples(lineage_id: str, rows: list[Row]) -> list[CheckpointTuple]:
-    """Rows come as each checkpoint (part 0) followed by its writes (part 1), already ordered.
-    Models are built with model_construct: these values come from our own columns."""
-    result: list[CheckpointTuple] = []
-    writes: list[PendingWrite] = []
-    current: dict[str, Any] | None = None
+def _write_order(write: PendingWrite) -> tuple[int, str, str, int]:
+    return (write.seq, write.task_path, write.task_id, write.idx)
 
-    def finish() -> None:
-        if current is not None:
-            current["pending_writes"] = tuple(writes)
-            result.append(CheckpointTuple.model_construct(**current))
 
-    for row in rows:
-        if row["part"] == 0:
-            finish()
-            writes = []
-            ns = row["checkpoint_ns"]
-            parent = row["parent_checkpoint_id"]
-            current = {
-                "ref": CheckpointRef.model_construct(
-                    lineage_id=lineage_id, checkpoint_ns=ns, checkpoint_id=row["checkpoint_id"]
-                ),
-                "checkpoint": Payload.model_construct(
-                    type=row["value_type"], data=bytes(row["value_data"])
-                ),
-                "metadata": json.loads(row["metadata"]),
-                "ts": _from_ns(row["ts"]),
-                "parent": CheckpointRef.model_construct(
-                    lineage_id=lineage_id, checkpoint_ns=ns, checkpoint_id=parent
-                ) if parent else None,
-            }
-        else:
-            writes.append(PendingWrite.model_construct(
+def _tuples(lineage_id: str, rows: list[Row], write_rows: list[Row]) -> Tuples:
+    """Checkpoint rows (already in order) and all their writes, joined and ordered here.
+    Writes are few per checkpoint, so sorting them here is cheaper than an ORDER BY in SQL."""
+    writes: dict[tuple[str, str], list[PendingWrite]] = {}
+    for row in write_rows:
+        writes.setdefault((row["checkpoint_ns"], row["checkpoint_id"]), []).append(
+            PendingWrite(
                 task_id=row["task_id"],
                 channel=row["channel"],
-                value=Payload.model_construct(
+                value=Payload(
                     type=row["value_type"], data=bytes(row["value_data"])
                 ),
                 task_path=row["task_path"],
                 idx=row["idx"],
                 seq=row["seq"],
-            ))
-    finish()
+            )
+        )
+    result: Tuples = []
+    for row in rows:
+        ns, checkpoint_id, parent = (
+            row["checkpoint_ns"], row["checkpoint_id"], row["parent_checkpoint_id"]
+        )
+        result.append(CheckpointTuple(
+            ref=CheckpointRef(
+                lineage_id=lineage_id, checkpoint_ns=ns, checkpoint_id=checkpoint_id
+            ),
+            checkpoint=Payload(
+                type=row["checkpoint_type"], data=bytes(row["checkpoint_data"])
+            ),
+            metadata=json.loads(row["metadata"]),
+            ts=_from_ns(row["ts"]),
+            parent=CheckpointRef(
+                lineage_id=lineage_id, checkpoint_ns=ns, checkpoint_id=parent
+            ) if parent else None,
+            pending_writes=tuple(sorted(writes.get((ns, checkpoint_id), ()), key=_write_order)),
+        ))
     return result

@@ -305,7 +305,7 @@ class CountingDatabase:
 
 
 def test_regression_listing_is_not_n_plus_1(db: Database, clock: Ticker) -> None:
-    """The seed ran one get_tuple (three queries) per listed checkpoint."""
+    """The seed ran one get_tuple (three queries) per listed checkpoint; we run two in all."""
     counting = CountingDatabase(db)
     store = CheckpointStore(counting, clock=clock)  # type: ignore[arg-type]
     for n in range(25):
@@ -313,16 +313,21 @@ def test_regression_listing_is_not_n_plus_1(db: Database, clock: Ticker) -> None
     counting.calls.clear()
     listed = store.list("L")
     assert len(listed) == 25 and all(len(t.pending_writes) == 2 for t in listed)
-    assert counting.calls == ["checkpoints.list_in_ns"] or counting.calls == [
-        "checkpoints.list_across_ns"
-    ]
+    assert counting.calls == ["checkpoints.list_across_ns", "checkpoints.writes_of"]
     counting.calls.clear()
-    store.list("L", ns="", before="c20", limit=10, metadata_filter={"k": 1})
-    assert counting.calls == ["checkpoints.find_position", "checkpoints.list_in_ns"]
+    assert len(store.list("L", ns="", before="c20", limit=10, metadata_filter={"k": 1})) == 0
+    store.list("L", ns="", before="c20", limit=10)
+    assert counting.calls == [
+        "checkpoints.find_position", "checkpoints.list_in_ns",
+        "checkpoints.find_position", "checkpoints.list_in_ns", "checkpoints.writes_of",
+    ]
     counting.calls.clear()
     store.get_tuple("L")
     store.get_tuple("L", "c03")
-    assert counting.calls == ["checkpoints.list_in_ns", "checkpoints.find_tuple"]
+    assert counting.calls == [
+        "checkpoints.latest_in_ns", "checkpoints.writes_of_checkpoint",
+        "checkpoints.find_checkpoint", "checkpoints.writes_of_checkpoint",
+    ]
 
 
 # -- deletes, prune, copy ----------------------------------------------------------------------
@@ -512,10 +517,12 @@ def test_text_with_nul_in_ids_is_invalid_input(store: CheckpointStore) -> None:
 
 
 def test_payload_requires_a_type_tag() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput):
         Payload(type="", data=b"x")
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput):
         Payload(type="json", data="not bytes")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        Write(channel="c", value=b"raw")  # type: ignore[arg-type]
 
 
 def test_store_builds_from_any_database(db: Database, clock: Callable[[], datetime]) -> None:
