@@ -3,8 +3,9 @@
 Ordering: "newest" means the greatest (ts, checkpoint_id), namespace as a last tie-breaker. The
 LangGraph saver derives ts from its uuid6 checkpoint ids, whose text order is their time order, so
 there this is exactly LangGraph's "latest = greatest checkpoint_id".
-Reads are two queries whatever the page size: the checkpoint rows, then all their writes in one
-go (plus one cursor lookup when `before` is given), never N+1.
+Reads are one query whatever the page size: the checkpoint rows come back followed by all their
+writes (plus one cursor lookup when `before` is given), never N+1. Writes are ordered in Python,
+so the database never sorts payload blobs.
 """
 
 from __future__ import annotations
@@ -45,8 +46,6 @@ class CheckpointStore(Store):
         "checkpoints.delete_checkpoint_writes",
         "checkpoints.latest_in_ns",
         "checkpoints.find_checkpoint",
-        "checkpoints.writes_of_checkpoint",
-        "checkpoints.writes_of",
         "checkpoints.list_in_ns",
         "checkpoints.list_across_ns",
         "checkpoints.find_position",
@@ -151,24 +150,20 @@ class CheckpointStore(Store):
         self, lineage_id: str, checkpoint_id: str | None = None, *, ns: str = ""
     ) -> CheckpointTuple | None:
         """That checkpoint with its metadata, parent and pending writes, or None. Without an id,
-        the newest in exactly namespace `ns` (default the root namespace ""). Two queries."""
+        the newest in exactly namespace `ns` (default the root namespace ""). One query."""
         _require_id(lineage_id, "lineage_id")
         _require_text(ns, "ns")
         if checkpoint_id is None:
-            row = self.db.fetch_one(
+            rows = self.db.fetch_all(
                 "checkpoints.latest_in_ns", {"lineage_id": lineage_id, "checkpoint_ns": ns}
             )
         else:
             _require_id(checkpoint_id, "checkpoint_id")
-            row = self.db.fetch_one("checkpoints.find_checkpoint", {
+            rows = self.db.fetch_all("checkpoints.find_checkpoint", {
                 "lineage_id": lineage_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id,
             })
-        if row is None:
-            return None
-        key = {"lineage_id": lineage_id, "checkpoint_ns": ns,
-               "checkpoint_id": row["checkpoint_id"]}
-        writes = self.db.fetch_all("checkpoints.writes_of_checkpoint", key)
-        return _tuples(lineage_id, [row], writes)[0]
+        found = _tuples(lineage_id, rows)
+        return found[0] if found else None
 
     def list(
         self,
@@ -184,7 +179,7 @@ class CheckpointStore(Store):
         one. `before` is a checkpoint id: only checkpoints strictly older than it are listed; a
         cursor that does not exist (in `ns`, or anywhere in the lineage when ns is None) raises
         NotFound rather than being ignored. `metadata_filter` keeps checkpoints whose metadata
-        equals it on every top-level key (evaluated in SQL). Two queries, plus one cursor lookup.
+        equals it on every top-level key (evaluated in SQL). One query, plus one cursor lookup.
         """
         _require_id(lineage_id, "lineage_id")
         if ns is not None:
@@ -327,19 +322,7 @@ class CheckpointStore(Store):
             "metadata_filter": encode_metadata(metadata_filter or {}, "metadata_filter"),
             "limit": _NO_LIMIT if limit is None else limit,
         })
-        if not rows:
-            return []
-        if len(rows) == 1:
-            writes = self.db.fetch_all("checkpoints.writes_of_checkpoint", {
-                "lineage_id": lineage_id, "checkpoint_ns": rows[0]["checkpoint_ns"],
-                "checkpoint_id": rows[0]["checkpoint_id"],
-            })
-        else:
-            keys = [[row["checkpoint_ns"], row["checkpoint_id"]] for row in rows]
-            writes = self.db.fetch_all("checkpoints.writes_of", {
-                "lineage_id": lineage_id, "checkpoints": json.dumps(keys, ensure_ascii=False),
-            })
-        return _tuples(lineage_id, rows, writes)
+        return _tuples(lineage_id, rows)
 
 
 def encode_metadata(value: Mapping[str, Any], what: str) -> str:
@@ -440,40 +423,34 @@ def _write_order(write: PendingWrite) -> tuple[int, str, str, int]:
     return (write.seq, write.task_path, write.task_id, write.idx)
 
 
-def _tuples(lineage_id: str, rows: list[Row], write_rows: list[Row]) -> Tuples:
-    """Checkpoint rows (already in order) and all their writes, joined and ordered here.
+def _tuples(lineage_id: str, rows: list[Row]) -> Tuples:
+    """Checkpoint rows (part 0, in the query's order) and their writes (part 1), joined here.
     Writes are few per checkpoint, so sorting them here is cheaper than an ORDER BY in SQL."""
     writes: dict[tuple[str, str], list[PendingWrite]] = {}
-    for row in write_rows:
-        writes.setdefault((row["checkpoint_ns"], row["checkpoint_id"]), []).append(
-            PendingWrite(
-                task_id=row["task_id"],
-                channel=row["channel"],
-                value=Payload(
-                    type=row["value_type"], data=bytes(row["value_data"])
-                ),
-                task_path=row["task_path"],
-                idx=row["idx"],
-                seq=row["seq"],
-            )
-        )
-    result: Tuples = []
+    checkpoints = []
     for row in rows:
+        if row["part"] == 0:
+            checkpoints.append(row)
+            continue
+        writes.setdefault((row["checkpoint_ns"], row["checkpoint_id"]), []).append(PendingWrite(
+            task_id=row["task_id"],
+            channel=row["channel"],
+            value=Payload(type=row["value_type"], data=bytes(row["value_data"])),
+            task_path=row["task_path"],
+            idx=row["idx"],
+            seq=row["seq"],
+        ))
+    result: Tuples = []
+    for row in checkpoints:
         ns, checkpoint_id, parent = (
             row["checkpoint_ns"], row["checkpoint_id"], row["parent_checkpoint_id"]
         )
         result.append(CheckpointTuple(
-            ref=CheckpointRef(
-                lineage_id=lineage_id, checkpoint_ns=ns, checkpoint_id=checkpoint_id
-            ),
-            checkpoint=Payload(
-                type=row["checkpoint_type"], data=bytes(row["checkpoint_data"])
-            ),
+            ref=CheckpointRef(lineage_id, ns, checkpoint_id),
+            checkpoint=Payload(type=row["value_type"], data=bytes(row["value_data"])),
             metadata=json.loads(row["metadata"]),
             ts=_from_ns(row["ts"]),
-            parent=CheckpointRef(
-                lineage_id=lineage_id, checkpoint_ns=ns, checkpoint_id=parent
-            ) if parent else None,
+            parent=CheckpointRef(lineage_id, ns, parent) if parent else None,
             pending_writes=tuple(sorted(writes.get((ns, checkpoint_id), ()), key=_write_order)),
         ))
     return result

@@ -38,67 +38,117 @@ DELETE FROM checkpoint_writes
 WHERE lineage_id = %(lineage_id)s AND checkpoint_ns = %(checkpoint_ns)s
   AND checkpoint_id = %(checkpoint_id)s;
 
--- name: latest_in_ns :opt
+-- name: latest_in_ns :many
 -- The newest checkpoint, by (ts, checkpoint_id), of one namespace.
-SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, checkpoint_type, checkpoint_data,
-       metadata::text AS metadata
-FROM checkpoints
-WHERE lineage_id = %(lineage_id)s AND checkpoint_ns = %(checkpoint_ns)s
-ORDER BY ts DESC, checkpoint_id DESC
-LIMIT 1;
-
--- name: find_checkpoint :opt
--- One checkpoint by its full key.
-SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, checkpoint_type, checkpoint_data,
-       metadata::text AS metadata
-FROM checkpoints
-WHERE lineage_id = %(lineage_id)s AND checkpoint_ns = %(checkpoint_ns)s
-  AND checkpoint_id = %(checkpoint_id)s;
-
--- name: writes_of_checkpoint :many
--- The pending writes of one checkpoint (the store orders them).
-SELECT checkpoint_ns, checkpoint_id, task_id, idx, channel, value_type, value_data, task_path, seq
-FROM checkpoint_writes
-WHERE lineage_id = %(lineage_id)s AND checkpoint_ns = %(checkpoint_ns)s
-  AND checkpoint_id = %(checkpoint_id)s;
-
--- name: writes_of :many
--- The pending writes of a page of checkpoints, given as a JSON array of [ns, id] pairs.
-SELECT w.checkpoint_ns, w.checkpoint_id, w.task_id, w.idx, w.channel, w.value_type, w.value_data,
-       w.task_path, w.seq
-FROM jsonb_array_elements(CAST(%(checkpoints)s AS jsonb)) AS k
-CROSS JOIN LATERAL (  -- LATERAL: one primary-key lookup per listed checkpoint, never a scan
+-- Checkpoint rows (part 0) and their writes (part 1) in one round trip, unsorted blobs.
+WITH c AS MATERIALIZED (
+    SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, checkpoint_type, checkpoint_data,
+           metadata::text AS metadata
+    FROM checkpoints
+    WHERE lineage_id = %(lineage_id)s AND checkpoint_ns = %(checkpoint_ns)s
+    ORDER BY ts DESC, checkpoint_id DESC
+    LIMIT 1)
+SELECT 0 AS part, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
+       c.checkpoint_type AS value_type, c.checkpoint_data AS value_data, c.metadata,
+       NULL::text AS task_id, NULL::bigint AS idx, NULL::text AS channel,
+       NULL::text AS task_path, NULL::bigint AS seq
+FROM c
+UNION ALL
+SELECT 1, w.checkpoint_ns, w.checkpoint_id, NULL, NULL, w.value_type, w.value_data, NULL,
+       w.task_id, w.idx, w.channel, w.task_path, w.seq
+FROM c
+CROSS JOIN LATERAL (  -- one primary-key lookup per checkpoint, never a scan of the lineage
     SELECT * FROM checkpoint_writes
-    WHERE lineage_id = %(lineage_id)s AND checkpoint_ns = k ->> 0 AND checkpoint_id = k ->> 1
-    OFFSET 0  -- keeps the planner from flattening this into a hash join over the whole lineage
+    WHERE lineage_id = %(lineage_id)s AND checkpoint_ns = c.checkpoint_ns
+      AND checkpoint_id = c.checkpoint_id
+    OFFSET 0  -- keeps the planner from flattening this into a join over the whole lineage
+) AS w;
+
+-- name: find_checkpoint :many
+-- One checkpoint by its full key.
+-- Checkpoint rows (part 0) and their writes (part 1) in one round trip, unsorted blobs.
+WITH c AS MATERIALIZED (
+    SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, checkpoint_type, checkpoint_data,
+           metadata::text AS metadata
+    FROM checkpoints
+    WHERE lineage_id = %(lineage_id)s AND checkpoint_ns = %(checkpoint_ns)s
+      AND checkpoint_id = %(checkpoint_id)s)
+SELECT 0 AS part, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
+       c.checkpoint_type AS value_type, c.checkpoint_data AS value_data, c.metadata,
+       NULL::text AS task_id, NULL::bigint AS idx, NULL::text AS channel,
+       NULL::text AS task_path, NULL::bigint AS seq
+FROM c
+UNION ALL
+SELECT 1, w.checkpoint_ns, w.checkpoint_id, NULL, NULL, w.value_type, w.value_data, NULL,
+       w.task_id, w.idx, w.channel, w.task_path, w.seq
+FROM c
+CROSS JOIN LATERAL (  -- one primary-key lookup per checkpoint, never a scan of the lineage
+    SELECT * FROM checkpoint_writes
+    WHERE lineage_id = %(lineage_id)s AND checkpoint_ns = c.checkpoint_ns
+      AND checkpoint_id = c.checkpoint_id
+    OFFSET 0  -- keeps the planner from flattening this into a join over the whole lineage
 ) AS w;
 
 -- name: list_in_ns :many
 -- Newest first by (ts, checkpoint_id) in one namespace, strictly before (before_ts, before_id),
 -- keeping rows whose metadata equals metadata_filter on each of its top-level keys.
-SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts, c.checkpoint_type,
-       c.checkpoint_data, c.metadata::text AS metadata
-FROM checkpoints AS c
-WHERE c.lineage_id = %(lineage_id)s AND c.checkpoint_ns = %(checkpoint_ns)s
-  AND (c.ts, c.checkpoint_id) < (%(before_ts)s, %(before_id)s)
-  AND NOT EXISTS (
-      SELECT 1 FROM jsonb_each(CAST(%(metadata_filter)s AS jsonb)) AS f
-      WHERE c.metadata -> f.key IS DISTINCT FROM f.value)
-ORDER BY c.ts DESC, c.checkpoint_id DESC
-LIMIT %(limit)s;
+-- Checkpoint rows (part 0) and their writes (part 1) in one round trip, unsorted blobs.
+WITH c AS MATERIALIZED (
+    SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts, c.checkpoint_type,
+           c.checkpoint_data, c.metadata::text AS metadata
+    FROM checkpoints AS c
+    WHERE c.lineage_id = %(lineage_id)s AND c.checkpoint_ns = %(checkpoint_ns)s
+      AND (c.ts, c.checkpoint_id) < (%(before_ts)s, %(before_id)s)
+      AND NOT EXISTS (
+          SELECT 1 FROM jsonb_each(CAST(%(metadata_filter)s AS jsonb)) AS f
+          WHERE c.metadata -> f.key IS DISTINCT FROM f.value)
+    ORDER BY c.ts DESC, c.checkpoint_id DESC
+    LIMIT %(limit)s)
+SELECT 0 AS part, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
+       c.checkpoint_type AS value_type, c.checkpoint_data AS value_data, c.metadata,
+       NULL::text AS task_id, NULL::bigint AS idx, NULL::text AS channel,
+       NULL::text AS task_path, NULL::bigint AS seq
+FROM c
+UNION ALL
+SELECT 1, w.checkpoint_ns, w.checkpoint_id, NULL, NULL, w.value_type, w.value_data, NULL,
+       w.task_id, w.idx, w.channel, w.task_path, w.seq
+FROM c
+CROSS JOIN LATERAL (  -- one primary-key lookup per checkpoint, never a scan of the lineage
+    SELECT * FROM checkpoint_writes
+    WHERE lineage_id = %(lineage_id)s AND checkpoint_ns = c.checkpoint_ns
+      AND checkpoint_id = c.checkpoint_id
+    OFFSET 0  -- keeps the planner from flattening this into a join over the whole lineage
+) AS w;
 
 -- name: list_across_ns :many
 -- As list_in_ns, over every namespace of the lineage.
-SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts, c.checkpoint_type,
-       c.checkpoint_data, c.metadata::text AS metadata
-FROM checkpoints AS c
-WHERE c.lineage_id = %(lineage_id)s
-  AND (c.ts, c.checkpoint_id) < (%(before_ts)s, %(before_id)s)
-  AND NOT EXISTS (
-      SELECT 1 FROM jsonb_each(CAST(%(metadata_filter)s AS jsonb)) AS f
-      WHERE c.metadata -> f.key IS DISTINCT FROM f.value)
-ORDER BY c.ts DESC, c.checkpoint_id DESC, c.checkpoint_ns DESC
-LIMIT %(limit)s;
+-- Checkpoint rows (part 0) and their writes (part 1) in one round trip, unsorted blobs.
+WITH c AS MATERIALIZED (
+    SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts, c.checkpoint_type,
+           c.checkpoint_data, c.metadata::text AS metadata
+    FROM checkpoints AS c
+    WHERE c.lineage_id = %(lineage_id)s
+      AND (c.ts, c.checkpoint_id) < (%(before_ts)s, %(before_id)s)
+      AND NOT EXISTS (
+          SELECT 1 FROM jsonb_each(CAST(%(metadata_filter)s AS jsonb)) AS f
+          WHERE c.metadata -> f.key IS DISTINCT FROM f.value)
+    ORDER BY c.ts DESC, c.checkpoint_id DESC, c.checkpoint_ns DESC
+    LIMIT %(limit)s)
+SELECT 0 AS part, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
+       c.checkpoint_type AS value_type, c.checkpoint_data AS value_data, c.metadata,
+       NULL::text AS task_id, NULL::bigint AS idx, NULL::text AS channel,
+       NULL::text AS task_path, NULL::bigint AS seq
+FROM c
+UNION ALL
+SELECT 1, w.checkpoint_ns, w.checkpoint_id, NULL, NULL, w.value_type, w.value_data, NULL,
+       w.task_id, w.idx, w.channel, w.task_path, w.seq
+FROM c
+CROSS JOIN LATERAL (  -- one primary-key lookup per checkpoint, never a scan of the lineage
+    SELECT * FROM checkpoint_writes
+    WHERE lineage_id = %(lineage_id)s AND checkpoint_ns = c.checkpoint_ns
+      AND checkpoint_id = c.checkpoint_id
+    OFFSET 0  -- keeps the planner from flattening this into a join over the whole lineage
+) AS w;
 
 -- name: find_position :opt
 -- Where a `before` cursor sits: its (ts, checkpoint_id), in one namespace or any.

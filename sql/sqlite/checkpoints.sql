@@ -38,75 +38,111 @@ DELETE FROM checkpoint_writes
 WHERE lineage_id = :lineage_id AND checkpoint_ns = :checkpoint_ns
   AND checkpoint_id = :checkpoint_id;
 
--- name: latest_in_ns :opt
+-- name: latest_in_ns :many
 -- The newest checkpoint, by (ts, checkpoint_id), of one namespace.
-SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, checkpoint_type, checkpoint_data,
-       metadata
-FROM checkpoints
-WHERE lineage_id = :lineage_id AND checkpoint_ns = :checkpoint_ns
-ORDER BY ts DESC, checkpoint_id DESC
-LIMIT 1;
+-- Checkpoint rows (part 0) and their writes (part 1) in one round trip, unsorted blobs.
+WITH c AS MATERIALIZED (
+    SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, checkpoint_type, checkpoint_data,
+           metadata
+    FROM checkpoints
+    WHERE lineage_id = :lineage_id AND checkpoint_ns = :checkpoint_ns
+    ORDER BY ts DESC, checkpoint_id DESC
+    LIMIT 1)
+SELECT 0 AS part, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
+       c.checkpoint_type AS value_type, c.checkpoint_data AS value_data, c.metadata,
+       NULL AS task_id, NULL AS idx, NULL AS channel, NULL AS task_path, NULL AS seq
+FROM c
+UNION ALL
+SELECT 1, w.checkpoint_ns, w.checkpoint_id, NULL, NULL, w.value_type, w.value_data, NULL,
+       w.task_id, w.idx, w.channel, w.task_path, w.seq
+FROM c
+CROSS JOIN checkpoint_writes AS w  -- CROSS JOIN: SQLite keeps the few checkpoints outermost
+WHERE w.lineage_id = :lineage_id AND w.checkpoint_ns = c.checkpoint_ns
+  AND w.checkpoint_id = c.checkpoint_id;
 
--- name: find_checkpoint :opt
+-- name: find_checkpoint :many
 -- One checkpoint by its full key.
-SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, checkpoint_type, checkpoint_data,
-       metadata
-FROM checkpoints
-WHERE lineage_id = :lineage_id AND checkpoint_ns = :checkpoint_ns
-  AND checkpoint_id = :checkpoint_id;
-
--- name: writes_of_checkpoint :many
--- The pending writes of one checkpoint (the store orders them).
-SELECT checkpoint_ns, checkpoint_id, task_id, idx, channel, value_type, value_data, task_path, seq
-FROM checkpoint_writes
-WHERE lineage_id = :lineage_id AND checkpoint_ns = :checkpoint_ns
-  AND checkpoint_id = :checkpoint_id;
-
--- name: writes_of :many
--- The pending writes of a page of checkpoints, given as a JSON array of [ns, id] pairs.
-SELECT w.checkpoint_ns, w.checkpoint_id, w.task_id, w.idx, w.channel, w.value_type, w.value_data,
-       w.task_path, w.seq
-FROM json_each(:checkpoints) AS k
-CROSS JOIN checkpoint_writes AS w  -- CROSS JOIN: SQLite keeps the small key list outermost
-WHERE w.lineage_id = :lineage_id AND w.checkpoint_ns = k.value ->> 0
-  AND w.checkpoint_id = k.value ->> 1;
+-- Checkpoint rows (part 0) and their writes (part 1) in one round trip, unsorted blobs.
+WITH c AS MATERIALIZED (
+    SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, checkpoint_type, checkpoint_data,
+           metadata
+    FROM checkpoints
+    WHERE lineage_id = :lineage_id AND checkpoint_ns = :checkpoint_ns
+      AND checkpoint_id = :checkpoint_id)
+SELECT 0 AS part, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
+       c.checkpoint_type AS value_type, c.checkpoint_data AS value_data, c.metadata,
+       NULL AS task_id, NULL AS idx, NULL AS channel, NULL AS task_path, NULL AS seq
+FROM c
+UNION ALL
+SELECT 1, w.checkpoint_ns, w.checkpoint_id, NULL, NULL, w.value_type, w.value_data, NULL,
+       w.task_id, w.idx, w.channel, w.task_path, w.seq
+FROM c
+CROSS JOIN checkpoint_writes AS w  -- CROSS JOIN: SQLite keeps the few checkpoints outermost
+WHERE w.lineage_id = :lineage_id AND w.checkpoint_ns = c.checkpoint_ns
+  AND w.checkpoint_id = c.checkpoint_id;
 
 -- name: list_in_ns :many
 -- Newest first by (ts, checkpoint_id) in one namespace, strictly before (before_ts, before_id),
 -- keeping rows whose metadata equals metadata_filter on each of its top-level keys.
-SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts, c.checkpoint_type,
-       c.checkpoint_data, c.metadata
-FROM checkpoints AS c
-WHERE c.lineage_id = :lineage_id AND c.checkpoint_ns = :checkpoint_ns
-  AND (c.ts, c.checkpoint_id) < (:before_ts, :before_id)
-  AND NOT EXISTS (
-      SELECT 1 FROM json_each(:metadata_filter) AS f
-      WHERE NOT EXISTS (
-          SELECT 1 FROM json_each(c.metadata) AS m
-          WHERE m.key = f.key
-            AND CASE WHEN f.type IN ('integer', 'real')
-                     THEN m.type IN ('integer', 'real') AND m.value = f.value
-                     ELSE m.type = f.type AND m.value IS f.value END))
-ORDER BY c.ts DESC, c.checkpoint_id DESC
-LIMIT :limit;
+-- Checkpoint rows (part 0) and their writes (part 1) in one round trip, unsorted blobs.
+WITH c AS MATERIALIZED (
+    SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts, c.checkpoint_type,
+           c.checkpoint_data, c.metadata
+    FROM checkpoints AS c
+    WHERE c.lineage_id = :lineage_id AND c.checkpoint_ns = :checkpoint_ns
+      AND (c.ts, c.checkpoint_id) < (:before_ts, :before_id)
+      AND NOT EXISTS (
+          SELECT 1 FROM json_each(:metadata_filter) AS f
+          WHERE NOT EXISTS (
+              SELECT 1 FROM json_each(c.metadata) AS m
+              WHERE m.key = f.key
+                AND CASE WHEN f.type IN ('integer', 'real')
+                         THEN m.type IN ('integer', 'real') AND m.value = f.value
+                         ELSE m.type = f.type AND m.value IS f.value END))
+    ORDER BY c.ts DESC, c.checkpoint_id DESC
+    LIMIT :limit)
+SELECT 0 AS part, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
+       c.checkpoint_type AS value_type, c.checkpoint_data AS value_data, c.metadata,
+       NULL AS task_id, NULL AS idx, NULL AS channel, NULL AS task_path, NULL AS seq
+FROM c
+UNION ALL
+SELECT 1, w.checkpoint_ns, w.checkpoint_id, NULL, NULL, w.value_type, w.value_data, NULL,
+       w.task_id, w.idx, w.channel, w.task_path, w.seq
+FROM c
+CROSS JOIN checkpoint_writes AS w  -- CROSS JOIN: SQLite keeps the few checkpoints outermost
+WHERE w.lineage_id = :lineage_id AND w.checkpoint_ns = c.checkpoint_ns
+  AND w.checkpoint_id = c.checkpoint_id;
 
 -- name: list_across_ns :many
 -- As list_in_ns, over every namespace of the lineage.
-SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts, c.checkpoint_type,
-       c.checkpoint_data, c.metadata
-FROM checkpoints AS c
-WHERE c.lineage_id = :lineage_id
-  AND (c.ts, c.checkpoint_id) < (:before_ts, :before_id)
-  AND NOT EXISTS (
-      SELECT 1 FROM json_each(:metadata_filter) AS f
-      WHERE NOT EXISTS (
-          SELECT 1 FROM json_each(c.metadata) AS m
-          WHERE m.key = f.key
-            AND CASE WHEN f.type IN ('integer', 'real')
-                     THEN m.type IN ('integer', 'real') AND m.value = f.value
-                     ELSE m.type = f.type AND m.value IS f.value END))
-ORDER BY c.ts DESC, c.checkpoint_id DESC, c.checkpoint_ns DESC
-LIMIT :limit;
+-- Checkpoint rows (part 0) and their writes (part 1) in one round trip, unsorted blobs.
+WITH c AS MATERIALIZED (
+    SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts, c.checkpoint_type,
+           c.checkpoint_data, c.metadata
+    FROM checkpoints AS c
+    WHERE c.lineage_id = :lineage_id
+      AND (c.ts, c.checkpoint_id) < (:before_ts, :before_id)
+      AND NOT EXISTS (
+          SELECT 1 FROM json_each(:metadata_filter) AS f
+          WHERE NOT EXISTS (
+              SELECT 1 FROM json_each(c.metadata) AS m
+              WHERE m.key = f.key
+                AND CASE WHEN f.type IN ('integer', 'real')
+                         THEN m.type IN ('integer', 'real') AND m.value = f.value
+                         ELSE m.type = f.type AND m.value IS f.value END))
+    ORDER BY c.ts DESC, c.checkpoint_id DESC, c.checkpoint_ns DESC
+    LIMIT :limit)
+SELECT 0 AS part, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
+       c.checkpoint_type AS value_type, c.checkpoint_data AS value_data, c.metadata,
+       NULL AS task_id, NULL AS idx, NULL AS channel, NULL AS task_path, NULL AS seq
+FROM c
+UNION ALL
+SELECT 1, w.checkpoint_ns, w.checkpoint_id, NULL, NULL, w.value_type, w.value_data, NULL,
+       w.task_id, w.idx, w.channel, w.task_path, w.seq
+FROM c
+CROSS JOIN checkpoint_writes AS w  -- CROSS JOIN: SQLite keeps the few checkpoints outermost
+WHERE w.lineage_id = :lineage_id AND w.checkpoint_ns = c.checkpoint_ns
+  AND w.checkpoint_id = c.checkpoint_id;
 
 -- name: find_position :opt
 -- Where a `before` cursor sits: its (ts, checkpoint_id), in one namespace or any.
