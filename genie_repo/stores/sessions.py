@@ -69,6 +69,7 @@ class SessionStore(Store):
         "sessions.list_sessions_after",
         "sessions.list_events",
         "sessions.append_event",
+        "sessions.append_plain_event",
         "sessions.apply_state_delta",
         "sessions.upsert_app_states",
         "sessions.upsert_user_states",
@@ -223,7 +224,8 @@ class SessionStore(Store):
     def append_event(self, key: SessionKey | Session, event: Event) -> Event:
         """Store an event and apply its state delta, in one transaction: the event row with the
         next sequence number, the routed delta, the session's `updated_at`, pruning to
-        `max_events`. Idempotent by event id: a repeat stores nothing and applies nothing.
+        `max_events`. Idempotent by event id while the event is stored: a repeat stores nothing
+        and applies nothing (an id already pruned by `max_events` is stored anew).
         Returns the event with its `seq`. Partial events are returned as they are, unstored.
         NotFound (and nothing written) when the session is missing."""
         if not isinstance(event, Event):
@@ -231,27 +233,29 @@ class SessionStore(Store):
         if event.partial:
             return event
         params = _key_params(key.key if isinstance(key, Session) else key)
-        payload = event.payload
         try:
-            payload.encode("utf-8")
+            event.payload.encode("utf-8")
         except UnicodeEncodeError:
             raise InvalidInput("event payload is not valid Unicode text") from None
-        routed = route_delta(event.state_delta)
+        params.update(
+            event_id=event.id,
+            invocation_id=event.invocation_id,
+            author=event.author,
+            filter_key=event.filter_key,
+            branch=event.branch,
+            timestamp=event.timestamp,
+            event_data=event.payload,
+            now=self.now(),
+            max_events=self.max_events or 0,
+        )
+        if event.state_delta:
+            params.update(route_delta(event.state_delta).as_params(),
+                          state_delta=encode_event_delta(event.state_delta))
+            query = "sessions.append_event"
+        else:
+            query = "sessions.append_plain_event"
         with self._append_transaction():
-            row = self.db.fetch_one("sessions.append_event", {
-                **params,
-                **routed.as_params(),
-                "event_id": event.id,
-                "invocation_id": event.invocation_id,
-                "author": event.author,
-                "filter_key": event.filter_key,
-                "branch": event.branch,
-                "timestamp": event.timestamp,
-                "state_delta": encode_event_delta(event.state_delta),
-                "event_data": payload,
-                "now": self.now(),
-                "max_events": self.max_events or 0,
-            })
+            row = self.db.fetch_one(query, params)
         if row is None or not row["session_exists"]:
             raise NotFound(f"session {_describe(params)} not found")
         return event.model_copy(update={"seq": row["seq"]})
@@ -410,13 +414,13 @@ class SessionStore(Store):
         finally:
             self._slots.release()
 
-    def _apply(self, params: dict[str, str], routed: RoutedDelta, now: datetime) -> None:
+    def _apply(self, params: dict[str, Any], routed: RoutedDelta, now: datetime) -> None:
         if routed.session or routed.app or routed.user:
             self.db.execute("sessions.apply_state_delta",
                             {**params, **routed.as_params(), "now": now})
 
 
-def _key_params(key: object) -> dict[str, str]:
+def _key_params(key: object) -> dict[str, Any]:
     if not isinstance(key, SessionKey):
         raise InvalidInput(f"expected a SessionKey, got {type(key).__name__}")
     return {"app_name": key.app_name, "user_id": key.user_id, "session_id": key.session_id}
@@ -442,5 +446,5 @@ def _seq(after_seq: object) -> int:
     return after_seq
 
 
-def _describe(params: Mapping[str, str]) -> str:
+def _describe(params: Mapping[str, Any]) -> str:
     return f"({params['app_name']!r}, {params['user_id']!r}, {params['session_id']!r})"

@@ -148,7 +148,20 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 # -- rows read by get_session -----------------------------------------------------------------
 
-_construct_event = Event.model_construct
+_EVENT_FIELDS = frozenset(Event.model_fields)
+
+
+def _trusted_event(values: dict[str, Any]) -> Event:
+    """An Event from values this store wrote itself, without validation: what
+    `Event.model_construct` does, minus its per-call bookkeeping, which dominated reading a
+    long session. `values` must hold every field. The fields-set is complete, so sharing one
+    frozen copy is safe."""
+    event = Event.__new__(Event)
+    object.__setattr__(event, "__dict__", values)
+    object.__setattr__(event, "__pydantic_fields_set__", _EVENT_FIELDS)
+    object.__setattr__(event, "__pydantic_extra__", None)
+    object.__setattr__(event, "__pydantic_private__", None)
+    return event
 
 
 def decode_events(text: str | None) -> list[Event]:
@@ -159,11 +172,11 @@ def decode_events(text: str | None) -> list[Event]:
         return []
     parse_time = datetime.fromisoformat
     return [
-        _construct_event(
-            seq=seq, id=event_id, invocation_id=invocation_id, author=author,
-            filter_key=filter_key, branch=branch, timestamp=parse_time(stamp),
-            state_delta=delta, payload=payload, partial=False,
-        )
+        _trusted_event({
+            "id": event_id, "invocation_id": invocation_id, "author": author,
+            "timestamp": parse_time(stamp), "filter_key": filter_key, "branch": branch,
+            "partial": False, "state_delta": delta, "payload": payload, "seq": seq,
+        })
         for seq, event_id, invocation_id, author, filter_key, branch, stamp, delta, payload
         in json.loads(text)
     ]
@@ -171,12 +184,12 @@ def decode_events(text: str | None) -> list[Event]:
 
 def event_from_row(row: Mapping[str, Any]) -> Event:
     """An event from a plain `session_events` row (list_events)."""
-    return _construct_event(
-        seq=row["seq"], id=row["event_id"], invocation_id=row["invocation_id"],
-        author=row["author"], filter_key=row["filter_key"], branch=row["branch"],
-        timestamp=row["timestamp"], state_delta=json.loads(row["state_delta"]),
-        payload=row["event_data"], partial=False,
-    )
+    return _trusted_event({
+        "id": row["event_id"], "invocation_id": row["invocation_id"], "author": row["author"],
+        "timestamp": row["timestamp"], "filter_key": row["filter_key"], "branch": row["branch"],
+        "partial": False, "state_delta": json.loads(row["state_delta"]),
+        "payload": row["event_data"], "seq": row["seq"],
+    })
 
 
 def decode_summaries(text: str | None) -> dict[str, Summary]:

@@ -86,7 +86,7 @@ ORDER BY seq LIMIT %(limit)s;
 -- name: append_event :one
 -- The whole append in one statement (one round trip). Bumping the session row takes its lock,
 -- so concurrent appends to one session get consecutive seqs; every other write hangs off the
--- inserted event row, so a retried (duplicate) append writes nothing. Reports inserted 1 or 0.
+-- inserted event row, so a retried (duplicate) append writes nothing. Reports the session and the seq.
 WITH bumped AS (
     UPDATE sessions SET last_seq = last_seq + 1, updated_at = %(now)s
     WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
@@ -125,8 +125,33 @@ WITH bumped AS (
     WHERE p.app_name = %(app_name)s AND p.user_id = %(user_id)s AND p.session_id = %(session_id)s
       AND %(max_events)s::bigint > 0 AND p.seq <= inserted.seq - %(max_events)s::bigint
 )
-SELECT (SELECT count(*) FROM inserted)::int AS inserted,
-       EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS session_exists,
+SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS session_exists,
+       COALESCE((SELECT seq FROM inserted),
+                (SELECT seq FROM session_events
+                 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND event_id = %(event_id)s)) AS seq;
+
+-- name: append_plain_event :one
+-- append_event for an event without a state delta (most events): cheaper, same guarantees.
+WITH bumped AS (
+    UPDATE sessions SET last_seq = last_seq + 1, updated_at = %(now)s
+    WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+      AND NOT EXISTS (SELECT 1 FROM session_events e WHERE e.app_name = %(app_name)s AND e.user_id = %(user_id)s AND e.session_id = %(session_id)s AND e.event_id = %(event_id)s)
+    RETURNING last_seq
+), inserted AS (
+    INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                                author, filter_key, branch, timestamp, state_delta, event_data,
+                                created_at)
+    SELECT %(app_name)s, %(user_id)s, %(session_id)s, last_seq, %(event_id)s, %(invocation_id)s,
+           %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, '{}', %(event_data)s, %(now)s
+    FROM bumped
+    ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
+    RETURNING seq
+), pruned AS (
+    DELETE FROM session_events p USING inserted
+    WHERE p.app_name = %(app_name)s AND p.user_id = %(user_id)s AND p.session_id = %(session_id)s
+      AND %(max_events)s::bigint > 0 AND p.seq <= inserted.seq - %(max_events)s::bigint
+)
+SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS session_exists,
        COALESCE((SELECT seq FROM inserted),
                 (SELECT seq FROM session_events
                  WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND event_id = %(event_id)s)) AS seq;

@@ -86,7 +86,7 @@ ORDER BY seq LIMIT :limit;
 -- name: append_event :one
 -- The whole append, run as one script inside the caller's BEGIN IMMEDIATE transaction. Every
 -- write is guarded by "the session exists and this event id is not stored yet", so a retried
--- append writes nothing; the last SELECT reports what happened (inserted is 1 or 0).
+-- append writes nothing; the last SELECT reports whether the session exists and the event's seq.
 INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
 SELECT :app_name, :user_id, :session_id, d.key, d.value, :now FROM json_each(:session_delta) AS d
 WHERE EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
@@ -118,8 +118,27 @@ SELECT :app_name, :user_id, :session_id, last_seq, :event_id, :invocation_id, :a
 FROM sessions
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
   AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id);
-SELECT changes() AS inserted,
-       EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
+SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
+       (SELECT seq FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id) AS seq;
+
+-- name: append_plain_event :one
+-- append_event for an event without a state delta (most events): cheaper, same guarantees.
+-- The insert takes seq = last_seq + 1 and skips a stored event id (ON CONFLICT); the session
+-- row is bumped only when it did insert (changes() still counts the INSERT there).
+INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                            author, filter_key, branch, timestamp, state_delta, event_data,
+                            created_at)
+SELECT :app_name, :user_id, :session_id, last_seq + 1, :event_id, :invocation_id, :author,
+       :filter_key, :branch, :timestamp, '{}', :event_data, :now
+FROM sessions
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
+UPDATE sessions SET last_seq = last_seq + 1, updated_at = :now
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1;
+DELETE FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND :max_events > 0
+  AND seq <= (SELECT last_seq FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) - :max_events;
+SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
        (SELECT seq FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id) AS seq;
 
 -- name: apply_state_delta :exec
