@@ -148,7 +148,7 @@ class SessionMachine(RuleBasedStateMachine):
 
 def test_session_store_agrees_with_model(db: Database) -> None:
     run_state_machine_as_test(
-        lambda: SessionMachine(db),
+        lambda: SessionMachine(db),  # type: ignore[arg-type]  # hypothesis accepts factories
         settings=settings(max_examples=25, stateful_step_count=25, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                  HealthCheck.too_slow]),

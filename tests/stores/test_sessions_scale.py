@@ -36,8 +36,8 @@ _PG_BULK = [
     "ANALYZE sessions",  # else the FK check plans a scan of sessions for each of 100k rows
     """INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, timestamp,
                                    event_data, created_at)
-       SELECT 'app', 'user', 'other' || (i / %(each)s::int), i %% %(each)s::int + 1, 'e' || i, now(),
-              '{"text":"filler"}', now()
+       SELECT 'app', 'user', 'other' || (i / %(each)s::int), i %% %(each)s::int + 1, 'e' || i,
+              now(), '{"text":"filler"}', now()
        FROM generate_series(0, %(sessions)s::int * %(each)s::int - 1) AS i""",
     "ANALYZE session_events",
 ]
@@ -45,17 +45,17 @@ _PG_BULK = [
 
 def _bulk_fill(config: Config) -> None:
     if config.dsn:
-        with psycopg.connect(config.dsn, autocommit=True) as conn:
+        with psycopg.connect(config.dsn, autocommit=True) as pg:
             for statement in _PG_BULK:
-                conn.execute(statement, {"sessions": OTHER_SESSIONS, "each": EVENTS_EACH})
+                pg.execute(statement, {"sessions": OTHER_SESSIONS, "each": EVENTS_EACH})
     else:
-        conn = apsw.Connection(str(config.db_file))
+        lite = apsw.Connection(str(config.db_file))
         try:
-            conn.execute("BEGIN")
-            conn.execute(_SQLITE_BULK, {"sessions": OTHER_SESSIONS, "each": EVENTS_EACH})
-            conn.execute("COMMIT")
+            lite.execute("BEGIN")
+            lite.execute(_SQLITE_BULK, {"sessions": OTHER_SESSIONS, "each": EVENTS_EACH})
+            lite.execute("COMMIT")
         finally:
-            conn.close()
+            lite.close()
 
 
 def test_get_session_reads_only_its_rows(db: Database, config: Config, dialect: str) -> None:
