@@ -84,40 +84,50 @@ WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
 ORDER BY seq LIMIT :limit;
 
 -- name: append_event :one
--- The whole append, run as one script inside the caller's BEGIN IMMEDIATE transaction. Every
--- write is guarded by "the session exists and this event id is not stored yet", so a retried
--- append writes nothing; the last SELECT reports whether the session exists and the event's seq.
+-- The whole append, run as one script inside the caller's BEGIN IMMEDIATE transaction. The
+-- state upserts run first, guarded by "the session exists and this event id is not stored
+-- yet" (computed once, in a CTE); then the event takes seq = last_seq + 1 unless its id is
+-- stored (ON CONFLICT), and the session row is bumped only when it did insert (changes()
+-- still counts the INSERT there). A retried append writes nothing. The last SELECT reports
+-- whether the session exists and the event's seq.
+WITH fresh(ok) AS (
+    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
+       AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
 INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
-SELECT :app_name, :user_id, :session_id, d.key, d.value, :now FROM json_each(:session_delta) AS d
-WHERE EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
-  AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id)
+SELECT :app_name, :user_id, :session_id, d.key, d.value, :now
+FROM fresh, json_each(:session_delta) AS d
+WHERE fresh.ok
 ON CONFLICT (app_name, user_id, session_id, key)
 DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+WITH fresh(ok) AS (
+    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
+       AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
 INSERT INTO app_states (app_name, key, value, updated_at)
-SELECT :app_name, d.key, d.value, :now FROM json_each(:app_delta) AS d
-WHERE EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
-  AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id)
+SELECT :app_name, d.key, d.value, :now FROM fresh, json_each(:app_delta) AS d
+WHERE fresh.ok
 ON CONFLICT (app_name, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+WITH fresh(ok) AS (
+    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
+       AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
 INSERT INTO user_states (app_name, user_id, key, value, updated_at)
-SELECT :app_name, :user_id, d.key, d.value, :now FROM json_each(:user_delta) AS d
-WHERE EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
-  AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id)
+SELECT :app_name, :user_id, d.key, d.value, :now FROM fresh, json_each(:user_delta) AS d
+WHERE fresh.ok
 ON CONFLICT (app_name, user_id, key)
 DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
-UPDATE sessions SET last_seq = last_seq + 1, updated_at = :now
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-  AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id);
-DELETE FROM session_events
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND :max_events > 0
-  AND seq <= (SELECT last_seq FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) - :max_events;
 INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
                             author, filter_key, branch, timestamp, state_delta, event_data,
                             created_at)
-SELECT :app_name, :user_id, :session_id, last_seq, :event_id, :invocation_id, :author,
+SELECT :app_name, :user_id, :session_id, last_seq + 1, :event_id, :invocation_id, :author,
        :filter_key, :branch, :timestamp, :state_delta, :event_data, :now
 FROM sessions
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-  AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id);
+ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
+UPDATE sessions SET last_seq = last_seq + 1, updated_at = :now
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1;
+DELETE FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND seq <= (SELECT CASE WHEN :max_events > 0 THEN last_seq - :max_events ELSE 0 END
+              FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id);
 SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
        (SELECT seq FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id) AS seq;
 
@@ -136,8 +146,9 @@ ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
 UPDATE sessions SET last_seq = last_seq + 1, updated_at = :now
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1;
 DELETE FROM session_events
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND :max_events > 0
-  AND seq <= (SELECT last_seq FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) - :max_events;
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND seq <= (SELECT CASE WHEN :max_events > 0 THEN last_seq - :max_events ELSE 0 END
+              FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id);
 SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
        (SELECT seq FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id) AS seq;
 

@@ -72,7 +72,7 @@ def test_get_session_reads_only_its_rows(db: Database, config: Config, dialect: 
     for limit in (None, 50):
         plan = store.explain_get_session(KEY, event_limit=limit)
         if dialect == "sqlite":
-            assert ("SEARCH session_events USING INDEX sqlite_autoindex_session_events_1 "
+            assert ("SEARCH session_events USING PRIMARY KEY "
                     "(app_name=? AND user_id=? AND session_id=?)") in plan, plan
             assert "SCAN session_events" not in plan, plan
         else:
