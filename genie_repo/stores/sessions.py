@@ -9,17 +9,15 @@ session state; `get_session` merges them back with their prefixes.
 from __future__ import annotations
 
 import json
-import logging
-import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
 from genie_repo.db.protocol import Database
-from genie_repo.errors import GenieRepoError, InvalidInput, NotFound
+from genie_repo.errors import InvalidInput, NotFound
 from genie_repo.models.base import parse_input
 from genie_repo.models.sessions import (
     Event,
@@ -47,9 +45,8 @@ from genie_repo.stores.sessions_state import (
     scoped_key,
     scoped_state,
 )
+from genie_repo.stores.sessions_summaries import SummaryPool
 from genie_repo.timestamps import require_utc, utc_now
-
-log = logging.getLogger(__name__)
 
 Summarizer = Callable[[list[Event]], tuple[str, Sequence[str]]]
 """Turns a session's events into (summary text, topics)."""
@@ -101,11 +98,8 @@ class SessionStore(Store):
             check_limit(max_events, maximum=2**31)
         self.max_events = max_events
         self._checkpointer = checkpointer
-        self._workers = check_limit(summary_workers, maximum=64)
-        self._slots = threading.BoundedSemaphore(self._workers + check_limit(summary_queue))
-        self._executor: ThreadPoolExecutor | None = None
-        self._executor_lock = threading.Lock()
-        self._closed = False
+        self._summaries = SummaryPool(check_limit(summary_workers, maximum=64),
+                                      check_limit(summary_queue))
 
     @property
     def checkpointer(self) -> Any:
@@ -361,34 +355,19 @@ class SessionStore(Store):
     def enqueue_summary_job(
         self, key: SessionKey, summarizer: Summarizer, filter_key: str = ""
     ) -> Future[Summary]:
-        """Run create_session_summary on the background pool; its result is stored. When the
-        pool and its queue are full the job runs now, in the caller's thread, so none is lost.
-        The future holds the stored Summary or the error."""
+        """Run create_session_summary on the bounded background pool; its result is stored.
+        When the pool and its queue are full the job runs now, in the caller's thread, so none
+        is lost. The future holds the stored Summary or the error."""
         _key_params(key)
-        if self._closed:
-            raise GenieRepoError("the session store is closed")
-        if not self._slots.acquire(blocking=False):
-            future: Future[Summary] = Future()
-            try:
-                future.set_result(self.create_session_summary(key, summarizer, filter_key))
-            except Exception as exc:  # the caller reads it from the future
-                future.set_exception(exc)
-            return future
-        try:
-            submitted = self._pool().submit(self._summary_job, key, summarizer, filter_key)
-        except BaseException:
-            self._slots.release()
-            raise
-        return submitted
+        return self._summaries.submit(
+            lambda: self.create_session_summary(key, summarizer, filter_key),
+            f"summary job for {_describe(_key_params(key))}",
+        )
 
     def close(self) -> None:
         """Wait for queued summary jobs to finish; later enqueues raise. The database and the
         checkpointer belong to the caller and stay open."""
-        self._closed = True
-        with self._executor_lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
+        self._summaries.close()
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -397,22 +376,6 @@ class SessionStore(Store):
         On PostgreSQL it is one statement, atomic by itself: BEGIN/COMMIT would only add round
         trips."""
         return self.db.transaction() if self.db.dialect == "sqlite" else nullcontext()
-
-    def _pool(self) -> ThreadPoolExecutor:
-        with self._executor_lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(self._workers,
-                                                    thread_name_prefix="genie-summary")
-            return self._executor
-
-    def _summary_job(self, key: SessionKey, summarizer: Summarizer, filter_key: str) -> Summary:
-        try:
-            return self.create_session_summary(key, summarizer, filter_key)
-        except Exception:
-            log.exception("summary job for %s failed", key)
-            raise
-        finally:
-            self._slots.release()
 
     def _apply(self, params: dict[str, Any], routed: RoutedDelta, now: datetime) -> None:
         if routed.session or routed.app or routed.user:
