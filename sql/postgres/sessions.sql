@@ -87,6 +87,8 @@ ORDER BY seq LIMIT %(limit)s;
 -- The whole append in one statement (one round trip). Bumping the session row takes its lock,
 -- so concurrent appends to one session get consecutive seqs; every other write hangs off the
 -- inserted event row, so a retried (duplicate) append writes nothing. Reports the session and the seq.
+-- Two *concurrent* appends of one new event id store it once, but the loser's bump may leave
+-- one seq number unused (order is unaffected).
 WITH bumped AS (
     UPDATE sessions SET last_seq = last_seq + 1, updated_at = %(now)s
     WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
