@@ -227,10 +227,8 @@ class SessionStore(Store):
         if event.partial:
             return event
         params = _key_params(key.key if isinstance(key, Session) else key)
-        try:
-            event.payload.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInput("event payload is not valid Unicode text") from None
+        # A payload the driver cannot encode (NUL, lone surrogates) is InvalidInput from the
+        # adapter, raised before anything is committed.
         params.update(
             event_id=event.id,
             invocation_id=event.invocation_id,
