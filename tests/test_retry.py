@@ -244,10 +244,7 @@ def test_sqlite_write_lock_held_by_another_process_is_waited_out(
     """Another process holds the write lock past our busy timeout: the first attempt fails
     BUSY (TransientError); the lock is released once that is logged; a retry succeeds."""
     config, holder = locked_sqlite
-    db = SqliteDatabase(config.sqlite_path)
-    # Config (hence SqliteDatabase) insists on >= 15 s; this test wants BUSY within 50 ms.
-    db._busy_timeout_ms = 50  # noqa: SLF001
-    db._connection().set_busy_timeout(50)  # noqa: SLF001
+    db = SqliteDatabase(config.sqlite_path, busy_timeout_ms=50)  # BUSY within 50 ms
 
     def release() -> None:
         assert holder.stdin is not None

@@ -79,6 +79,14 @@ class SessionStore(Store):
         "sessions.upsert_summary",
         "sessions.find_summary_text",
     )
+    # create_session with a UserKey mints a new id, so it is not retried; appends are
+    # idempotent by event id, state writes are upserts of the same values.
+    IDEMPOTENT_METHODS = frozenset({
+        "get_session", "explain_get_session", "list_events", "list_sessions", "delete_session",
+        "append_event", "update_session_state", "list_session_states", "delete_session_state",
+        "update_app_state", "delete_app_state", "list_app_states", "update_user_state",
+        "delete_user_state", "list_user_states", "put_summary", "get_summary_text",
+    })
 
     def __init__(
         self,
