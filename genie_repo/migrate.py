@@ -18,6 +18,8 @@ from typing import Any
 import apsw
 import psycopg
 from yoyo import get_backend, read_migrations
+from yoyo.backends.core.sqlite3 import SQLiteBackend
+from yoyo.connections import default_migration_table, parse_uri
 
 from genie_repo._paths import data_dir
 from genie_repo.config import Config
@@ -76,7 +78,7 @@ def _backend(target: Config | Database | None) -> Iterator[tuple[Any, Any]]:
     folder = data_dir("migrations") / config.dialect
     try:
         with _exclusive(config):
-            backend = get_backend(config.yoyo_url())
+            backend = _open_backend(config)
             try:
                 with backend.lock():
                     yield backend, read_migrations(str(folder))
@@ -92,6 +94,29 @@ def _backend(target: Config | Database | None) -> Iterator[tuple[Any, Any]]:
         raise MigrationError(
             f"migration on {config.display_path()} failed: {message}", dialect=config.dialect
         ) from None
+
+
+class ApswSQLiteBackend(SQLiteBackend):  # type: ignore[misc]
+    """yoyo's SQLite backend on apsw instead of `sqlite3` (see genie_repo.db.apsw_dbapi)."""
+
+    driver_module = "genie_repo.db.apsw_dbapi"
+
+    def connect(self, dburi: Any) -> Any:
+        return self.driver.connect(dburi.database)
+
+    def __enter__(self) -> ApswSQLiteBackend:
+        return self  # the base class registers sqlite3 type adapters here; apsw needs none
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.close()
+
+
+def _open_backend(config: Config) -> Any:
+    if config.dsn:
+        return get_backend(config.yoyo_url())
+    backend = ApswSQLiteBackend(parse_uri(config.yoyo_url()), default_migration_table)
+    backend.init_database()
+    return backend
 
 
 @contextmanager

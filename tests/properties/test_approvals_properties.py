@@ -14,13 +14,14 @@ from genie_repo.db import Database
 from tests.clock import FakeClock
 
 IDS = st.sampled_from(["a", "b", "c"])
+TEXT = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
 CALLS = st.lists(
     st.one_of(
         st.tuples(st.just("create"), IDS, st.sampled_from(["t1", "t2"])),
         st.tuples(st.just("resolve"), IDS, st.sampled_from(["approved", "rejected"])),
         st.tuples(st.just("expire_stale"), st.none(), st.none()),
-        st.tuples(st.just("ask"), IDS, st.text(min_size=1, max_size=5)),
-        st.tuples(st.just("answer"), IDS, st.text(max_size=5)),
+        st.tuples(st.just("ask"), IDS, st.text(TEXT, min_size=1, max_size=5)),
+        st.tuples(st.just("answer"), IDS, st.text(TEXT, max_size=5)),
     ),
     max_size=12,
 )
