@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from bench.core import Bench, Study
-from bench.suites import aio, approvals
+from bench.suites import aio, approvals, checkpoints, scale, sessions, storage
 
 
 def all_benches() -> list[Bench]:
-    return [*approvals.benches(), *aio.benches()]
+    return [
+        *sessions.benches(),
+        *checkpoints.benches(),
+        *approvals.benches(),
+        *aio.benches(),
+    ]
 
 
 def all_studies() -> list[Study]:
-    return []
+    return [*storage.studies(), *scale.studies()]

@@ -12,10 +12,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bench import workloads
 from bench.core import Bench, Case, Target
 from bench.env import Env
-from genie_repo.aio import AsyncApprovalStore
+from bench.savers import fill_thread
+from bench.suites.sessions import event, filled_session, new_session
+from genie_repo.aio import AsyncApprovalStore, AsyncSessionStore
 from genie_repo.stores.approvals import ApprovalStore
+from genie_repo.stores.sessions import SessionStore
 
 
 def _twin_case(
@@ -49,6 +53,41 @@ def _approval_create(env: Env, twin: AsyncApprovalStore) -> tuple[Any, Any]:
     return op, baseline
 
 
+def _append_event(env: Env, twin: AsyncSessionStore) -> tuple[Any, Any]:
+    store: SessionStore = twin.store
+    ours, theirs = new_session(store, env), new_session(store, env)
+    op_events = iter([event(i) for i in range(env.calls)])
+    base_events = iter([event(i) for i in range(env.calls)])
+    return ((lambda: twin.append_event(ours, next(op_events))),
+            (lambda: store.append_event(theirs, next(base_events))))
+
+
+def _get_session(env: Env, twin: AsyncSessionStore) -> tuple[Any, Any]:
+    store: SessionStore = twin.store
+    key = filled_session(store, env, 200 if env.quick else 1000)
+    return ((lambda: twin.get_session(key, event_limit=200)),
+            (lambda: store.get_session(key, event_limit=200)))
+
+
+def _saver_get_tuple(env: Env, saver: Any) -> tuple[Any, Any]:
+    thread = env.unique("thread")
+    fill_thread(saver, thread, 20)
+    config = workloads.config(thread)
+    return (lambda: saver.aget_tuple(config)), (lambda: saver.get_tuple(config))
+
+
+def _saver_twin(env: Env) -> Any:
+    from genie_repo.integrations.langgraph import GenieCheckpointSaver
+
+    saver = GenieCheckpointSaver(env.db)
+    saver.aclose = _nothing  # type: ignore[attr-defined]  # the saver owns no pool
+    return saver
+
+
+async def _nothing() -> None:
+    return None
+
+
 def _hop_floor(env: Env) -> Case:
     """What any thread hop costs: a no-op run on a worker thread and awaited (the no-op itself
     costs well under a microsecond). No twin can add less than this."""
@@ -78,5 +117,16 @@ def benches() -> list[Bench]:
                   Target.slowdown(1.5),
                   _twin_case(lambda env: AsyncApprovalStore(env.db), _approval_create),
                   note="a one-statement write"),
+            Bench("aio", "sessions.append_event", dialect, "SessionStore.append_event (sync)",
+                  Target.slowdown(1.5),
+                  _twin_case(lambda env: AsyncSessionStore(env.db), _append_event),
+                  note="1 KB event, 2-key delta"),
+            Bench("aio", "sessions.get_session", dialect, "SessionStore.get_session (sync)",
+                  Target.slowdown(1.5),
+                  _twin_case(lambda env: AsyncSessionStore(env.db), _get_session),
+                  note="newest 200 of 1,000 events", cost=0.3),
+            Bench("aio", "saver.aget_tuple", dialect, "GenieCheckpointSaver.get_tuple (sync)",
+                  Target.slowdown(1.5), _twin_case(_saver_twin, _saver_get_tuple),
+                  note="LangGraph's async API (asyncio.to_thread)"),
         ]
     return out
