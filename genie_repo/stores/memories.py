@@ -9,8 +9,8 @@ case-insensitive on both dialects. User text is never parsed as FTS syntax.
 from __future__ import annotations
 
 import logging
-import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -42,7 +42,16 @@ ones match only whole words. The SQL of both dialects applies the same rule."""
 MAX_OWNER_PART = 1024
 """Longest app_name or user_id (the search index holds them as one token)."""
 
-_WORD = re.compile(r"[^\W_]+")  # letters and digits: what FTS5 unicode61 and [[:alnum:]] keep
+MAX_QUERY_CHARS = 4096
+"""Only the start of a longer query is read."""
+
+# Punctuation, symbols, spaces and control characters separate words; everything else (letters,
+# digits, marks, unassigned code points) may belong to one, and the database's own tokenizer
+# splits it further exactly as it split the indexed text.
+_SEPARATOR_CATEGORIES = frozenset({
+    "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp",
+    "Cc", "Cf", "Cs",
+})
 
 Extracted = tuple[str, Sequence[str]] | str
 """What an auto-memory extractor yields: the text, or (text, topics)."""
@@ -50,10 +59,14 @@ Extractor = Callable[[Sequence[Any]], Iterable[Extracted]]
 
 
 def search_words(query: str) -> list[str]:
-    """The distinct words of a query (letters and digits; case-insensitively distinct), at most
-    MAX_QUERY_WORDS. Punctuation and FTS operators are separators, never syntax."""
+    """The distinct words of a query (case-insensitively distinct), at most MAX_QUERY_WORDS.
+    Punctuation and symbols, so every FTS operator character, are separators, never syntax."""
+    spaced = "".join(
+        " " if unicodedata.category(char) in _SEPARATOR_CATEGORIES else char
+        for char in query[:MAX_QUERY_CHARS]
+    )
     words: dict[str, str] = {}
-    for word in _WORD.findall(query):
+    for word in spaced.split():
         words.setdefault(word.casefold(), word)
         if len(words) == MAX_QUERY_WORDS:
             break
