@@ -8,6 +8,7 @@ case-insensitive on both dialects. User text is never parsed as FTS syntax.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import unicodedata
@@ -35,9 +36,10 @@ log = logging.getLogger(__name__)
 MAX_QUERY_WORDS = 32
 """Words of a search query beyond this many are ignored (each one costs an index lookup)."""
 
-PREFIX_MIN = 4
-"""Query words this long also match longer words they begin ("expire" finds "expires"); shorter
-ones match only whole words. The SQL of both dialects applies the same rule."""
+COMMON_WORD_MEMORIES = 250
+"""A query word found in this many of the owner's memories is too common to select by (a stop
+word, in effect): the search is OR over the rarer words, AND over all when every word is common.
+Owners with fewer memories always get a plain OR search. This bounds the work per search."""
 
 MAX_OWNER_PART = 1024
 """Longest app_name or user_id (the search index holds them as one token)."""
@@ -73,13 +75,10 @@ def search_words(query: str) -> list[str]:
     return list(words.values())
 
 
-def fts5_match(words: Sequence[str]) -> str:
-    """An FTS5 expression matching any of the words: each one a quoted string (so `AND`, `NEAR`
-    or `*` are just words), a prefix when it has PREFIX_MIN letters or more, joined by OR."""
-    return " OR ".join(
-        '"' + word.replace('"', '""') + '"' + ("*" if len(word) >= PREFIX_MIN else "")
-        for word in words
-    )
+def fts5_phrases(words: Sequence[str]) -> list[str]:
+    """One FTS5 phrase per word: a quoted string, so `AND`, `NEAR` or `*` are just words. The
+    SQL joins them with OR / AND."""
+    return ['"' + word.replace('"', '""') + '"' for word in words]
 
 
 class MemoryStore(Store):
@@ -222,9 +221,8 @@ class MemoryStore(Store):
         """The owner's memories matching any word of `query` in their text or topics, best
         first (ties: most recently updated first), each with its `score`.
 
-        Case-insensitive; words match in any order; a word of four or more letters also matches
-        the words it begins ("expire" finds "expires"; no stemming beyond that, so any language
-        works the same). Only letters and digits count: punctuation
+        Case-insensitive; whole words, in any order; no stemming, so every language works the
+        same ("expire" does not find "expires"). Only letters, digits and marks count: punctuation
         and FTS operators (`"`, `*`, `AND`, `NEAR(`, `-`, `:` ...) are separators, so a query
         without a word returns []. `topics`, when given, keeps only memories having at least one
         of them (exact, case-sensitive topic names)."""
@@ -239,7 +237,9 @@ class MemoryStore(Store):
         rows = self.db.fetch_all(
             "memories.search",
             {
-                "match": fts5_match(words) if self.db.dialect == "sqlite" else " ".join(words),
+                "match": (json.dumps(fts5_phrases(words)) if self.db.dialect == "sqlite"
+                          else " ".join(words)),
+                "common": COMMON_WORD_MEMORIES,
                 "app_name": app_name,
                 "user_id": user_id,
                 "topics": topic_filter,

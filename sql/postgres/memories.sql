@@ -38,29 +38,45 @@ ORDER BY updated_at DESC, id DESC
 LIMIT %(limit)s;
 
 -- name: search :many
--- Ranked full-text search within one owner, OR over the query's words. :match is plain words
--- (the store drops everything else); they are split and lower-cased exactly as the indexed text,
--- and each becomes a quoted lexeme (a prefix when 4 letters or longer, as the store's
--- PREFIX_MIN), so user text is never tsquery syntax. The owner lexeme (the
--- same expression as the generated column's) lets the GIN index skip other owners' rows.
--- ts_rank has no notion of a rare word, so the score is BM25 (k1 = 1.2, b = 0.75, a word counted
--- once per memory), with document frequencies taken over the owner's matching memories: a rare
--- word outweighs a common one, as with SQLite's bm25. :topics is NULL or a JSON array: keep
--- memories having any of those topics.
-WITH words AS (
+-- Ranked full-text search within one owner. :match is plain words (the store drops everything
+-- else); they are split and lower-cased exactly as the indexed text, and each becomes a quoted
+-- lexeme, so user text is never tsquery syntax. The owner lexeme (the generated column's
+-- expression) lets the GIN index skip other owners' rows. Each word's memories are counted up to :common; a word in :common or more
+-- of the owner's memories is too common to select by (like a stop word), so the search is OR
+-- over the other words, or AND over all when every word is common. ts_rank has no notion of a
+-- rare word, so the score is BM25 (k1 = 1.2, b = 0.75, a word counted once per memory) with
+-- document frequencies taken over the matching memories, as SQLite's bm25 ranks.
+-- :topics is NULL or a JSON array: keep memories having any of those topics.
+WITH owner AS (
+    SELECT ('''@' || md5(length(%(app_name)s::text)::text || ':' || %(app_name)s::text
+                         || %(user_id)s::text) || '''')::tsquery AS tq
+),
+lexemes AS (
     SELECT lexeme,
-           ('''' || replace(replace(lexeme, '\', '\\'), '''', '''''') || ''''
-            || CASE WHEN length(lexeme) >= 4 THEN ':*' ELSE '' END)::tsquery AS tq
+           ('''' || replace(replace(lexeme, '\', '\\'), '''', '''''') || '''')::tsquery AS tq
     FROM (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('simple'::regconfig,
               regexp_replace(%(match)s::text, '[^[:alnum:]]+', ' ', 'g'))))) AS w (lexeme)
 ),
+counted AS MATERIALIZED (
+    SELECT l.lexeme, l.tq,
+           (SELECT count(*) FROM (
+                SELECT 1 FROM memories AS m
+                WHERE m.search @@ ((SELECT tq FROM owner) && l.tq)
+                LIMIT %(common)s) AS p) AS df
+    FROM lexemes AS l
+),
+words AS MATERIALIZED (
+    SELECT lexeme, tq FROM counted
+    WHERE df < %(common)s OR NOT EXISTS (SELECT 1 FROM counted WHERE df < %(common)s)
+),
 query AS (
-    SELECT ('''@' || md5(length(%(app_name)s::text)::text || ':' || %(app_name)s::text
-                        || %(user_id)s::text) || '''')::tsquery
-           && string_agg(tq::text, ' | ')::tsquery AS tsq
+    SELECT (SELECT tq FROM owner) &&
+           CASE WHEN EXISTS (SELECT 1 FROM counted WHERE df < %(common)s)
+                THEN string_agg(tq::text, ' | ') ELSE string_agg(tq::text, ' & ') END::tsquery
+           AS tsq
     FROM words
 ),
-candidates AS (
+candidates AS MATERIALIZED (
     SELECT m.id, m.updated_at, m.search, length(m.search)::float8 AS len
     FROM memories AS m
     WHERE m.search @@ (SELECT tsq FROM query)
@@ -68,7 +84,7 @@ candidates AS (
       AND (%(topics)s::text IS NULL
            OR m.topics::jsonb ?| ARRAY(SELECT jsonb_array_elements_text(%(topics)s::jsonb)))
 ),
-hits AS (
+hits AS MATERIALIZED (
     SELECT c.id, c.len, w.lexeme FROM candidates AS c JOIN words AS w ON c.search @@ w.tq
 ),
 stats AS MATERIALIZED (SELECT count(*)::float8 AS n, avg(len) AS avg_len FROM candidates),

@@ -37,17 +37,36 @@ ORDER BY updated_at DESC, id DESC
 LIMIT :limit;
 
 -- name: search :many
--- Ranked full-text search within one owner. :match is an FTS5 expression the store builds from
--- quoted words only ("w1" OR "w2" ...), so user text is never FTS syntax; it is ANDed with the
--- owner token (the same expression as the index triggers'). bm25 is negated so a higher score
--- is a better hit; the owner column weighs nothing. :topics is NULL or a JSON array: keep
--- memories having any of those topics.
+-- Ranked full-text search within one owner. :match is a JSON array of FTS5 phrases the store
+-- built from quoted words only ('"tea"', '"coffee"*'), so user text is never FTS syntax. Each
+-- phrase is ANDed with the owner token (the index triggers' expression) and counted up to
+-- :common; a word in :common or more of the owner's memories is too common to select by (like a
+-- stop word), so the search is OR over the other words, or AND over all when every word is
+-- common. bm25 is negated so a higher score is a better hit; the owner column weighs nothing.
+-- :topics is NULL or a JSON array: keep memories having any of those topics.
+WITH owner (token) AS (
+    SELECT 'owner : "' || hex(:app_name) || 'x' || hex(:user_id) || '"'
+),
+words AS (
+    SELECT w.value AS phrase,
+           (SELECT count(*) FROM (
+                SELECT 1 FROM memories_fts
+                WHERE memories_fts MATCH ((SELECT token FROM owner) || ' AND ' || w.value)
+                LIMIT :common)) AS df
+    FROM json_each(:match) AS w
+),
+expression (text) AS (
+    SELECT (SELECT token FROM owner) || ' AND (' ||
+           CASE WHEN min(df) < :common
+                THEN group_concat(CASE WHEN df < :common THEN phrase END, ' OR ')
+                ELSE group_concat(phrase, ' AND ') END || ')'
+    FROM words
+)
 SELECT m.id, m.app_name, m.user_id, m.content, m.topics, m.created_at, m.updated_at,
        -bm25(memories_fts, 1.0, 1.0, 0.0) AS score
 FROM memories_fts
 JOIN memories AS m ON m.rid = memories_fts.rowid
-WHERE memories_fts MATCH
-        ('owner : "' || hex(:app_name) || 'x' || hex(:user_id) || '" AND (' || :match || ')')
+WHERE memories_fts MATCH (SELECT text FROM expression)
   AND m.app_name = :app_name AND m.user_id = :user_id
   AND (:topics IS NULL OR EXISTS (
         SELECT 1 FROM json_each(m.topics) AS t

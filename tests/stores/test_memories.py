@@ -13,7 +13,8 @@ import pytest
 from genie_repo import InvalidInput, NotFound
 from genie_repo.db import Database
 from genie_repo.models.memories import MemoryKey, MemoryUserKey, memory_id
-from genie_repo.stores.memories import MemoryStore, fts5_match, search_words
+from genie_repo.stores import memories as memories_module
+from genie_repo.stores.memories import MemoryStore, fts5_phrases, search_words
 
 CORPUS = json.loads(Path(__file__).with_name("memory_corpus.json").read_text(encoding="utf-8"))
 
@@ -372,5 +373,19 @@ def test_query_words_drop_every_operator_character() -> None:
     assert len(search_words(" ".join(f"w{i}" for i in range(100)))) == 32
 
 
-def test_fts5_expression_quotes_every_word() -> None:
-    assert fts5_match(["AND", "tea", "coffee"]) == '"AND" OR "tea" OR "coffee"*'
+def test_fts5_phrases_quote_every_word() -> None:
+    assert fts5_phrases(["AND", "tea", 'co"ffee']) == ['"AND"', '"tea"', '"co""ffee"']
+
+
+def test_common_words_do_not_select(store: MemoryStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A word in COMMON_WORD_MEMORIES or more of the owner's memories only narrows nothing: the
+    rarer words select; when every word is common, all of them must match."""
+    monkeypatch.setattr(memories_module, "COMMON_WORD_MEMORIES", 3)
+    for text in ("the cat sat", "the dog ran", "the bird sang", "the fish swam with the cat"):
+        store.add_memory(ALICE, text)
+    store.add_memory(BOB, "the only one of bob")  # another owner's counts do not matter
+    assert contents(store.search_memories(ALICE, "the dog")) == ["the dog ran"]
+    assert sorted(contents(store.search_memories(ALICE, "the cat"))) == [
+        "the cat sat", "the fish swam with the cat"]
+    assert len(store.search_memories(ALICE, "the")) == 4  # all common: AND of all words
+    assert contents(store.search_memories(BOB, "the")) == ["the only one of bob"]
