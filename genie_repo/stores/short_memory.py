@@ -21,6 +21,7 @@ class ShortMemoryStore(Store):
     QUERIES = (
         "short_memory.upsert",
         "short_memory.insert_if_absent",
+        "short_memory.find_value",
         "short_memory.find_live",
         "short_memory.delete",
         "short_memory.count_live",
@@ -41,8 +42,9 @@ class ShortMemoryStore(Store):
 
     def get(self, memory_type: str, key: str) -> str | None:
         """The live value, or None when missing or expired."""
-        entry = self.get_entry(memory_type, key)
-        return None if entry is None else entry.value
+        value = self.db.fetch_value("short_memory.find_value",
+                                    {**_where(memory_type, key), "now": self.now()})
+        return None if value is None else str(value)
 
     def get_entry(self, memory_type: str, key: str) -> ShortMemory | None:
         """The live entry with its expiry and creation time, or None when missing or expired."""

@@ -19,6 +19,11 @@ SET value = excluded.value, expires_at = excluded.expires_at, created_at = exclu
 WHERE short_memories.expires_at <= excluded.created_at
 RETURNING key;
 
+-- name: find_value :scalar
+-- The live value only (the hot path of get: no timestamps to decode).
+SELECT value FROM short_memories
+WHERE key = %(key)s AND memory_type = %(memory_type)s AND expires_at > %(now)s;
+
 -- name: find_live :opt
 SELECT memory_type, key, value, expires_at, created_at FROM short_memories
 WHERE key = %(key)s AND memory_type = %(memory_type)s AND expires_at > %(now)s;

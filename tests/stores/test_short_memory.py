@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from genie_repo import InvalidInput
-from genie_repo.db import Database
+from genie_repo.config import Config
+from genie_repo.db import Database, open_database
 from genie_repo.stores.short_memory import ShortMemoryStore
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -141,28 +142,26 @@ def test_set_if_absent_after_delete(store: ShortMemoryStore) -> None:
     assert store.set_if_absent("seen", "m", "v", MINUTE)
 
 
-@pytest.mark.parametrize("ttl", [timedelta(0), -MINUTE, 60, None])
-def test_non_positive_or_non_timedelta_ttl_is_invalid(
-    store: ShortMemoryStore, ttl: object
-) -> None:
-    with pytest.raises(InvalidInput):
-        store.set("t", "k", "v", ttl)  # type: ignore[arg-type]
-    with pytest.raises(InvalidInput):
-        store.set_if_absent("t", "k", "v", ttl)  # type: ignore[arg-type]
+def test_non_positive_or_non_timedelta_ttl_is_invalid(store: ShortMemoryStore) -> None:
+    for ttl in (timedelta(0), -MINUTE, 60, None):
+        with pytest.raises(InvalidInput):
+            store.set("t", "k", "v", ttl)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput):
+            store.set_if_absent("t", "k", "v", ttl)  # type: ignore[arg-type]
     assert store.count("t") == 0
 
 
-@pytest.mark.parametrize(
-    ("memory_type", "key", "value"),
-    [("", "k", "v"), ("t", "", "v"), ("t", "k", 5), ("t", "k", "nul\x00"), (None, "k", "v")],
-)
-def test_bad_input_is_invalid_and_writes_nothing(
-    store: ShortMemoryStore, memory_type: object, key: object, value: object
-) -> None:
+def test_bad_input_is_invalid_and_writes_nothing(store: ShortMemoryStore) -> None:
+    bad = [("", "k", "v"), ("t", "", "v"), ("t", "k", 5), ("t", "k", "nul\x00"), (None, "k", "v")]
+    for memory_type, key, value in bad:
+        with pytest.raises(InvalidInput):
+            store.set(memory_type, key, value, MINUTE)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput):
+            store.set_if_absent(memory_type, key, value, MINUTE)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
-        store.set(memory_type, key, value, MINUTE)  # type: ignore[arg-type]
+        store.get("", "k")
     with pytest.raises(InvalidInput):
-        store.set_if_absent(memory_type, key, value, MINUTE)  # type: ignore[arg-type]
+        store.count("")
     assert store.cleanup() == 0
     assert store.count("t") == 0
 
@@ -173,13 +172,9 @@ def test_values_round_trip_exactly(store: ShortMemoryStore) -> None:
     assert store.get("t", "ключ:1") == value
 
 
-def test_entries_survive_a_reopen(
-    store: ShortMemoryStore, config: object, clock: Clock
-) -> None:
-    from genie_repo.db import open_database
-
+def test_entries_survive_a_reopen(store: ShortMemoryStore, config: Config, clock: Clock) -> None:
     store.set("t", "k", "v", MINUTE)
-    other = open_database(config)  # type: ignore[arg-type]
+    other = open_database(config)
     try:
         assert ShortMemoryStore(other, clock=clock).get("t", "k") == "v"
     finally:
