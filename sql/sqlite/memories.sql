@@ -47,7 +47,7 @@ LIMIT :limit;
 WITH owner (token) AS (
     SELECT 'owner : "' || hex(:app_name) || 'x' || hex(:user_id) || '"'
 ),
-words AS (
+words AS MATERIALIZED (
     SELECT w.value AS phrase,
            (SELECT count(*) FROM (
                 SELECT 1 FROM memories_fts

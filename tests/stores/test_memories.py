@@ -305,6 +305,7 @@ NASTY_QUERIES = [
     "topics : tea", "^tea", "tea^2", "(", ")", "((tea)", "{content topics}: tea", "'", "''",
     "tea's", "\\", "tea\\", "&", "|", "!", "!tea", "<->", "tea <-> coffee", "tea:*", "@@",
     "\x00", "tea\x00coffee", "\ud800", ":", "::", "+", "~", "?", "%", "🍵", "\t\n",
+    "\u0301", "e\u0301", "\u0903",
 ]
 
 
