@@ -38,8 +38,9 @@ LIMIT :limit;
 
 -- name: search :many
 -- Ranked full-text search within one owner. :match is a JSON array of FTS5 phrases the store
--- built from quoted words only ('"tea"', '"coffee"*'), so user text is never FTS syntax. Each
--- phrase is ANDed with the owner token (the index triggers' expression) and counted up to
+-- built from quoted words only ('"tea"', '"coffee"'), so user text is never FTS syntax; they
+-- look in content and topics only. Each phrase is ANDed with the owner token (the index
+-- triggers' expression) and counted up to
 -- :common; a word in :common or more of the owner's memories is too common to select by (like a
 -- stop word), so the search is OR over the other words, or AND over all when every word is
 -- common. bm25 is negated so a higher score is a better hit; the owner column weighs nothing.
@@ -51,12 +52,13 @@ words AS MATERIALIZED (
     SELECT w.value AS phrase,
            (SELECT count(*) FROM (
                 SELECT 1 FROM memories_fts
-                WHERE memories_fts MATCH ((SELECT token FROM owner) || ' AND ' || w.value)
+                WHERE memories_fts MATCH
+                    ((SELECT token FROM owner) || ' AND {content topics} : ' || w.value)
                 LIMIT :common)) AS df
     FROM json_each(:match) AS w
 ),
 expression (text) AS (
-    SELECT (SELECT token FROM owner) || ' AND (' ||
+    SELECT (SELECT token FROM owner) || ' AND {content topics} : (' ||
            CASE WHEN min(df) < :common
                 THEN group_concat(CASE WHEN df < :common THEN phrase END, ' OR ')
                 ELSE group_concat(phrase, ' AND ') END || ')'

@@ -320,6 +320,13 @@ def test_operator_and_punctuation_queries_never_raise(store: MemoryStore) -> Non
         assert contents(results) == expected, query
 
 
+def test_owner_marker_is_not_searchable(store: MemoryStore) -> None:
+    store.add_memory(ALICE, "some memory")
+    token = (ALICE.app_name.encode().hex().upper() + "x" + ALICE.user_id.encode().hex().upper())
+    assert store.search_memories(ALICE, token) == []
+    assert store.search_memories(ALICE, "owner") == []
+
+
 def test_search_rejects_non_text_query(store: MemoryStore) -> None:
     with pytest.raises(InvalidInput):
         store.search_memories(ALICE, None)  # type: ignore[arg-type]
