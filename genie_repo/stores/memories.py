@@ -1,9 +1,11 @@
 """Long-term memories per (app, user): idempotent by text, ranked full-text search.
 
 A memory's id is derived from its owner and text, so adding the same text twice keeps one row
-(topics and updated_at refreshed, created_at kept). Search is OR over the query's words, ranked
-by relevance (bm25 on SQLite's FTS5; a BM25 sum over a GIN-indexed tsvector on PostgreSQL), and
-case-insensitive on both dialects. User text is never parsed as FTS syntax.
+(topics and updated_at refreshed, created_at kept). Search is OR over the query's whole words,
+ranked by relevance (bm25 on SQLite's FTS5; a BM25 sum over a GIN-indexed tsvector on
+PostgreSQL), case-insensitive on both dialects, and scoped to the owner inside the index. Words
+too common for the owner stop selecting (see COMMON_WORD_MEMORIES). User text is never parsed
+as FTS syntax.
 """
 
 from __future__ import annotations

@@ -19,11 +19,11 @@ SETTINGS = settings(
 )
 # Text a database can hold: any code point but NUL and lone surrogates.
 TEXT = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=80
+    st.characters(codec="utf-8", blacklist_characters="\x00"), max_size=80
 )
 CONTENT = TEXT.filter(lambda s: s.strip() != "")
-TOPICS = st.lists(st.text(st.characters(blacklist_categories=("Cs",),
-                                        blacklist_characters="\x00"), max_size=12), max_size=4)
+TOPICS = st.lists(
+    st.text(st.characters(codec="utf-8", blacklist_characters="\x00"), max_size=12), max_size=4)
 
 
 def owner() -> MemoryUserKey:

@@ -15,7 +15,7 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=30, deadline=None
 )
-TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+TEXT = st.text(st.characters(codec="utf-8", blacklist_characters="\x00"))
 KEY = TEXT.filter(lambda s: s != "")
 TTL = st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=3650))
 

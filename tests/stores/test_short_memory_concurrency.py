@@ -46,8 +46,10 @@ def test_exactly_one_of_threads_and_processes_wins(db: Database, config: Config)
         threading.Thread(target=_race, args=(config, f"thread-{i}", barrier, results))
         for i in range(THREADS)
     ]
-    for worker in [*processes, *threads]:
-        worker.start()
+    for process in processes:
+        process.start()
+    for thread in threads:
+        thread.start()
     outcomes = [results.get(timeout=180) for _ in range(ROUNDS * (THREADS + PROCESSES))]
     for thread in threads:
         thread.join(timeout=60)
