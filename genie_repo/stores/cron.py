@@ -9,6 +9,7 @@ many processes or threads claim at once.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections import OrderedDict
@@ -27,7 +28,7 @@ from genie_repo.models.cron import (
 )
 from genie_repo.stores.base import Store
 from genie_repo.stores.limits import check_limit
-from genie_repo.timestamps import require_utc
+from genie_repo.timestamps import require_utc, to_sqlite_text
 
 _NIL = uuid.UUID(int=0)
 
@@ -191,7 +192,8 @@ class CronStore(Store):
         SKIP LOCKED) each claimed task's `next_run_at` moves to its first tick after `now` and
         `last_triggered_at` becomes `now`, so a due run is claimed by exactly one caller. A
         task that missed several slots (downtime) is claimed once. Three statements whatever
-        the number of tasks claimed."""
+        the number of tasks claimed: the claims travel as one JSON array, timestamps in the
+        canonical UTC text both dialects read."""
         moment = self.now() if now is None else require_utc(now, "now")
         check_limit(limit)
         if not isinstance(worker_id, str):
@@ -201,36 +203,30 @@ class CronStore(Store):
             rows = self.db.fetch_all("cron.list_due_for_claim", {"now": moment, "limit": limit})
             if not rows:
                 return claims
-            next_runs: dict[str, datetime | None] = {}  # one evaluation per expression
+            ticks: dict[str, tuple[datetime | None, str | None]] = {}  # one per expression
+            batch: list[dict[str, str | None]] = []
             for row in rows:
-                task = CronTask.model_validate(row)
-                if task.expression not in next_runs:
-                    next_runs[task.expression] = _next_or_none(task.expression, moment)
+                expression = row["expression"]
+                if expression not in ticks:
+                    tick = _next_or_none(expression, moment)
+                    ticks[expression] = (tick, None if tick is None else to_sqlite_text(tick))
+                tick, tick_text = ticks[expression]
+                task = CronTask.model_validate(
+                    {**row, "next_run_at": tick, "last_triggered_at": moment}
+                )
                 run = CronHistory(
                     id=str(uuid.uuid4()),
                     task_id=task.id,
                     task_name=task.name,
                     started_at=moment,
-                    scheduled_for=task.next_run_at,
+                    scheduled_for=row["next_run_at"],
                     worker_id=worker_id,
                 )
-                claimed = task.model_copy(
-                    update={"next_run_at": next_runs[task.expression],
-                            "last_triggered_at": moment}
-                )
-                claims.append(CronClaim(task=claimed, run=run))
-            self.db.execute_many(
-                "cron.mark_claimed",
-                [{"id": c.task.id, "next_run_at": c.task.next_run_at, "now": moment}
-                 for c in claims],
-            )
-            self.db.execute_many(
-                "cron.insert_claimed_runs",
-                [{"id": c.run.id, "task_id": c.run.task_id, "task_name": c.run.task_name,
-                  "started_at": moment, "scheduled_for": c.run.scheduled_for,
-                  "worker_id": worker_id}
-                 for c in claims],
-            )
+                claims.append(CronClaim(task=task, run=run))
+                batch.append({"task_id": task.id, "history_id": run.id, "next_run_at": tick_text})
+            params = {"claims": json.dumps(batch), "now": moment}
+            self.db.execute("cron.insert_claimed_runs", {**params, "worker_id": worker_id})
+            self.db.execute("cron.mark_claimed", params)
         return claims
 
     # -- history ------------------------------------------------------------------------------

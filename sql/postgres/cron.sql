@@ -55,13 +55,21 @@ ORDER BY next_run_at, id
 LIMIT %(limit)s
 FOR UPDATE SKIP LOCKED;
 
--- name: mark_claimed :batch
--- Advance a claimed task past the run it was just handed.
-UPDATE cron_tasks SET next_run_at = %(next_run_at)s, last_triggered_at = %(now)s WHERE id = %(id)s;
-
--- name: insert_claimed_runs :batch
+-- name: insert_claimed_runs :exec
+-- One `running` history row per claim in the JSON array %(claims)s ({task_id, history_id,
+-- next_run_at}); scheduled_for is the slot being claimed, so this runs before mark_claimed.
 INSERT INTO cron_history (id, task_id, task_name, started_at, scheduled_for, status, worker_id)
-VALUES (%(id)s, %(task_id)s, %(task_name)s, %(started_at)s, %(scheduled_for)s, 'running', %(worker_id)s);
+SELECT claim.history_id, task.id, task.name, %(now)s, task.next_run_at, 'running', %(worker_id)s
+FROM jsonb_to_recordset(%(claims)s::jsonb) AS claim (task_id text, history_id text)
+JOIN cron_tasks AS task ON task.id = claim.task_id;
+
+-- name: mark_claimed :exec
+-- Advance every claimed task past the run it was just handed, in one statement
+-- (next_run_at arrives as canonical UTC text, or null when the expression never fires again).
+UPDATE cron_tasks
+SET next_run_at = claim.next_run_at, last_triggered_at = %(now)s
+FROM jsonb_to_recordset(%(claims)s::jsonb) AS claim (task_id text, next_run_at timestamptz)
+WHERE cron_tasks.id = claim.task_id;
 
 -- name: insert_manual_run :one
 -- A run started by hand (not by the schedule): no scheduled slot.

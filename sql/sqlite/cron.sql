@@ -53,13 +53,22 @@ WHERE enabled AND next_run_at <= :now
 ORDER BY next_run_at, id
 LIMIT :limit;
 
--- name: mark_claimed :batch
--- Advance a claimed task past the run it was just handed.
-UPDATE cron_tasks SET next_run_at = :next_run_at, last_triggered_at = :now WHERE id = :id;
-
--- name: insert_claimed_runs :batch
+-- name: insert_claimed_runs :exec
+-- One `running` history row per claim in the JSON array :claims ({task_id, history_id,
+-- next_run_at}); scheduled_for is the slot being claimed, so this runs before mark_claimed.
 INSERT INTO cron_history (id, task_id, task_name, started_at, scheduled_for, status, worker_id)
-VALUES (:id, :task_id, :task_name, :started_at, :scheduled_for, 'running', :worker_id);
+SELECT claim.value ->> 'history_id', task.id, task.name, :now, task.next_run_at, 'running',
+       :worker_id
+FROM json_each(:claims) AS claim
+JOIN cron_tasks AS task ON task.id = claim.value ->> 'task_id';
+
+-- name: mark_claimed :exec
+-- Advance every claimed task past the run it was just handed, in one statement
+-- (next_run_at arrives as canonical UTC text, or null when the expression never fires again).
+UPDATE cron_tasks
+SET next_run_at = claim.value ->> 'next_run_at', last_triggered_at = :now
+FROM json_each(:claims) AS claim
+WHERE cron_tasks.id = claim.value ->> 'task_id';
 
 -- name: insert_manual_run :one
 -- A run started by hand (not by the schedule): no scheduled slot.

@@ -108,7 +108,7 @@ def test_eight_threads_claim_each_run_exactly_once(db: Database) -> None:
 
 
 class _FailingHistoryInsert:
-    """The real database, except that recording the claimed runs fails mid-transaction."""
+    """The real database, except that advancing the claimed tasks fails mid-transaction."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -116,16 +116,16 @@ class _FailingHistoryInsert:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._db, name)
 
-    def execute_many(self, name: str, rows: Iterable[Any]) -> int:
-        if name == "cron.insert_claimed_runs":
+    def execute(self, name: str, params: Any = None) -> int:
+        if name == "cron.mark_claimed":  # the last write: history rows are already inserted
             raise TransientError("injected failure")
-        return self._db.execute_many(name, rows)
+        return self._db.execute(name, params)
 
 
 def test_a_failed_claim_leaves_the_schedule_untouched(db: Database) -> None:
     store = _define_tasks(db)
     before = store.list_tasks()
-    failing = CronStore(_FailingHistoryInsert(db))  # type: ignore[arg-type]
+    failing = CronStore(_FailingHistoryInsert(db))
     with pytest.raises(TransientError):
         failing.claim_due(BASE + timedelta(minutes=1), limit=TASKS)
     assert store.list_tasks() == before
