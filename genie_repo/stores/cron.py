@@ -223,7 +223,10 @@ class CronStore(Store):
                     worker_id=worker_id,
                 )
                 claims.append(CronClaim(task=task, run=run))
-                batch.append({"task_id": task.id, "history_id": run.id, "next_run_at": tick_text})
+                batch.append({
+                    "task_id": task.id, "task_name": task.name, "history_id": run.id,
+                    "scheduled_for": to_sqlite_text(row["next_run_at"]), "next_run_at": tick_text,
+                })
             params = {"claims": json.dumps(batch), "now": moment}
             self.db.execute("cron.insert_claimed_runs", {**params, "worker_id": worker_id})
             self.db.execute("cron.mark_claimed", params)

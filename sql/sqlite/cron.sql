@@ -54,17 +54,16 @@ ORDER BY next_run_at, id
 LIMIT :limit;
 
 -- name: insert_claimed_runs :exec
--- One `running` history row per claim in the JSON array :claims ({task_id, history_id,
--- next_run_at}); scheduled_for is the slot being claimed, so this runs before mark_claimed.
+-- One `running` history row per element of the JSON array :claims
+-- ({task_id, task_name, history_id, scheduled_for, next_run_at}; timestamps as canonical UTC text).
 INSERT INTO cron_history (id, task_id, task_name, started_at, scheduled_for, status, worker_id)
-SELECT claim.value ->> 'history_id', task.id, task.name, :now, task.next_run_at, 'running',
-       :worker_id
-FROM json_each(:claims) AS claim
-JOIN cron_tasks AS task ON task.id = claim.value ->> 'task_id';
+SELECT claim.value ->> 'history_id', claim.value ->> 'task_id', claim.value ->> 'task_name', :now,
+       claim.value ->> 'scheduled_for', 'running', :worker_id
+FROM json_each(:claims) AS claim;
 
 -- name: mark_claimed :exec
--- Advance every claimed task past the run it was just handed, in one statement
--- (next_run_at arrives as canonical UTC text, or null when the expression never fires again).
+-- Advance every claimed task past the run it was just handed, in one statement (next_run_at
+-- is null when the expression never fires again).
 UPDATE cron_tasks
 SET next_run_at = claim.value ->> 'next_run_at', last_triggered_at = :now
 FROM json_each(:claims) AS claim
