@@ -104,6 +104,7 @@ class CronStore(Store):
         "cron.list_task_history",
         "cron.list_history",
         "cron.list_failures",
+        "cron.fail_stale_runs",
         "cron.prune_history",
     )
 
@@ -302,18 +303,20 @@ class CronStore(Store):
         rows = self.db.fetch_all("cron.list_failures", {"limit": check_limit(limit)})
         return [CronHistory.model_validate(row) for row in rows]
 
+    def fail_stale_runs(self, older_than: timedelta | datetime) -> int:
+        """Mark runs still `running` that started before a cutoff (a moment, or an age counted
+        back from now) as `failed`: their worker died before calling `finish`. Returns how
+        many; a later `finish` of such a run is Conflict."""
+        return self.db.execute(
+            "cron.fail_stale_runs",
+            {"cutoff": self._cutoff(older_than), "now": self.now(),
+             "error": "abandoned: still running at the stale-run cutoff"},
+        )
+
     def prune_history(self, older_than: timedelta | datetime) -> int:
         """Delete runs started before a cutoff (a moment, or an age counted back from now),
         whatever their status; returns how many were deleted."""
-        if isinstance(older_than, timedelta):
-            if older_than <= timedelta(0):
-                raise InvalidInput("older_than must be a positive age")
-            cutoff = self.now() - older_than
-        elif isinstance(older_than, datetime):
-            cutoff = require_utc(older_than, "older_than")
-        else:
-            raise InvalidInput("older_than must be a timedelta or a datetime")
-        return self.db.execute("cron.prune_history", {"cutoff": cutoff})
+        return self.db.execute("cron.prune_history", {"cutoff": self._cutoff(older_than)})
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -323,6 +326,15 @@ class CronStore(Store):
         definition = parse_input(TaskDefinition, name=name, expression=expression, action=action)
         now = self.now()
         return definition, now, next_run_after(definition.expression, now)
+
+    def _cutoff(self, older_than: timedelta | datetime) -> datetime:
+        if isinstance(older_than, timedelta):
+            if older_than <= timedelta(0):
+                raise InvalidInput("older_than must be a positive age")
+            return self.now() - older_than
+        if isinstance(older_than, datetime):
+            return require_utc(older_than, "older_than")
+        raise InvalidInput("older_than must be a timedelta or a datetime")
 
     @staticmethod
     def _params(definition: TaskDefinition) -> dict[str, object]:

@@ -105,5 +105,10 @@ SELECT * FROM cron_history ORDER BY started_at DESC, id DESC LIMIT %(limit)s;
 SELECT * FROM cron_history WHERE status = 'failed'
 ORDER BY started_at DESC, id DESC LIMIT %(limit)s;
 
+-- name: fail_stale_runs :exec
+-- Runs still `running` long after they started: their worker died without finishing them.
+UPDATE cron_history SET status = 'failed', finished_at = %(now)s, error = %(error)s
+WHERE status = 'running' AND started_at < %(cutoff)s;
+
 -- name: prune_history :exec
 DELETE FROM cron_history WHERE started_at < %(cutoff)s;

@@ -439,9 +439,29 @@ def test_prune_history_by_age_or_cutoff(store: CronStore, clock: Clock) -> None:
 
 @pytest.mark.parametrize("older_than", [timedelta(0), timedelta(days=-1), 30, None,
                                         datetime(2026, 1, 1)])
-def test_prune_history_rejects_bad_cutoffs(store: CronStore, older_than: object) -> None:
+def test_bad_cutoffs_are_invalid_input(store: CronStore, older_than: object) -> None:
     task = store.upsert_from_config("a", EVERY_5, "x")
-    store.start_run(task.id)
+    run = store.start_run(task.id)
     with pytest.raises(InvalidInput):
         store.prune_history(older_than)  # type: ignore[arg-type]
-    assert len(store.list_history()) == 1
+    with pytest.raises(InvalidInput):
+        store.fail_stale_runs(older_than)  # type: ignore[arg-type]
+    assert store.list_history() == [run]
+
+
+def test_fail_stale_runs_closes_runs_whose_worker_died(store: CronStore, clock: Clock) -> None:
+    task = store.upsert_from_config("a", EVERY_5, "x")
+    abandoned, done = store.start_run(task.id), store.start_run(task.id)
+    store.finish(done.id, "success")
+    clock.advance(hours=2)
+    fresh = store.start_run(task.id)
+    assert store.fail_stale_runs(timedelta(hours=1)) == 1
+    failed = store.get_run(abandoned.id)
+    assert failed.status is CronStatus.FAILED
+    assert failed.finished_at == clock.now
+    assert "abandoned" in failed.error
+    assert store.get_run(done.id).status is CronStatus.SUCCESS
+    assert store.get_run(fresh.id).status is CronStatus.RUNNING
+    with pytest.raises(Conflict):
+        store.finish(abandoned.id, "success")
+    assert store.fail_stale_runs(clock.advance(seconds=1)) == 1  # a cutoff moment
