@@ -10,7 +10,9 @@ many processes or threads claim at once.
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
@@ -216,7 +218,7 @@ class CronStore(Store):
                     {**row, "next_run_at": tick, "last_triggered_at": moment}
                 )
                 run = CronHistory(
-                    id=str(uuid.uuid4()),
+                    id=_run_id(),
                     task_id=task.id,
                     task_name=task.name,
                     started_at=moment,
@@ -243,7 +245,7 @@ class CronStore(Store):
             raise InvalidInput("worker_id must be a string")
         row = self.db.fetch_one(
             "cron.insert_manual_run",
-            {"id": str(uuid.uuid4()), "task_id": task.id, "task_name": task.name,
+            {"id": _run_id(), "task_id": task.id, "task_name": task.name,
              "started_at": self.now(), "worker_id": worker_id},
         )
         return CronHistory.model_validate(row)
@@ -339,6 +341,15 @@ class CronStore(Store):
     @staticmethod
     def _params(definition: TaskDefinition) -> dict[str, object]:
         return {"id": cron_task_id(definition.name), **definition.model_dump()}
+
+
+def _run_id() -> str:
+    """A UUIDv7 (RFC 9562): time-ordered, so a claim's history rows land together at the end
+    of the primary-key index instead of dirtying one random index page each."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 4122 variant
+    return str(uuid.UUID(int=value))
 
 
 def _next_or_none(expression: str, moment: datetime) -> datetime | None:

@@ -277,6 +277,7 @@ def test_claim_due_hands_a_due_run_out_once(store: CronStore) -> None:
     assert claim.run.scheduled_for == at(10, 5)
     assert claim.run.started_at == at(10, 5, 2)
     assert claim.run.worker_id == "w1"
+    assert uuid.UUID(claim.history_id).version == 7  # time-ordered: appends to the pk index
     assert store.get(task.id) == claim.task
     assert store.get_run(claim.history_id) == claim.run
     assert store.claim_due(at(10, 5, 2)) == []
