@@ -4,7 +4,8 @@
 -- expression changed (or none was ever computed); updated_at moves only when the definition did.
 INSERT INTO cron_tasks (id, name, expression, action, enabled, source, next_run_at,
                         created_at, updated_at)
-VALUES (%(id)s, %(name)s, %(expression)s, %(action)s, TRUE, 'config', %(next_run_at)s, %(now)s, %(now)s)
+VALUES (%(id)s, %(name)s, %(expression)s, %(action)s, TRUE, 'config', %(next_run_at)s,
+        %(now)s, %(now)s)
 ON CONFLICT (name) DO UPDATE SET
     next_run_at = CASE
         WHEN cron_tasks.expression = EXCLUDED.expression AND cron_tasks.next_run_at IS NOT NULL
@@ -22,7 +23,8 @@ RETURNING *;
 -- A task created by an agent's tool call; a taken name (or id) is a unique violation.
 INSERT INTO cron_tasks (id, name, expression, action, enabled, source, next_run_at,
                         created_at, updated_at)
-VALUES (%(id)s, %(name)s, %(expression)s, %(action)s, TRUE, 'tool', %(next_run_at)s, %(now)s, %(now)s)
+VALUES (%(id)s, %(name)s, %(expression)s, %(action)s, TRUE, 'tool', %(next_run_at)s,
+        %(now)s, %(now)s)
 RETURNING *;
 
 -- name: find :opt
@@ -87,7 +89,8 @@ SELECT * FROM cron_history WHERE id = %(id)s;
 -- name: finish_run :opt
 -- Compare-and-set: only a running row can finish, so a run finishes once.
 UPDATE cron_history
-SET status = %(status)s, finished_at = %(now)s, error = %(error)s, run_id = COALESCE(%(run_id)s, run_id)
+SET status = %(status)s, finished_at = %(now)s, error = %(error)s,
+    run_id = COALESCE(%(run_id)s, run_id)
 WHERE id = %(id)s AND status = 'running'
 RETURNING *;
 
