@@ -14,9 +14,25 @@ from datetime import datetime
 from typing import Any
 
 from bench.env import Env
+from genie_repo.db.calls import convert_params
 from genie_repo.timestamps import to_sqlite_text
 
 Statement = Callable[[Mapping[str, Any]], list[Any]]
+_READ_VERBS = ("fetch_one", "fetch_all", "fetch_value")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _capturing(
+    original: Callable[..., Any], captured: list[tuple[str, Mapping[str, Any]]]
+) -> Callable[..., Any]:
+    def capture(name: str, params: Mapping[str, Any] | None = None) -> Any:
+        captured.append((name, dict(params or {})))
+        return original(name, params)
+
+    return capture
 _NAMED = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -61,6 +77,28 @@ class Raw:
             return cursor.fetchall() if cursor.description else []
 
         return run_pg
+
+    def replay(self, env: Env, call: Callable[[], object]) -> Callable[[], list[Any]]:
+        """The single registry query `call` runs (captured on one call), as a zero-argument
+        callable running the same SQL with the same parameters through the bare driver: what
+        the database's own work costs, without the library around it. For reads."""
+        captured: list[tuple[str, Mapping[str, Any]]] = []
+        for verb in _READ_VERBS:
+            original = getattr(env.db, verb)
+            setattr(env.db, verb, _capturing(original, captured))
+        try:
+            call()
+        finally:
+            for verb in _READ_VERBS:
+                delattr(env.db, verb)
+        if len(captured) != 1:
+            raise ValueError(f"expected one query, the call ran {[n for n, _ in captured]}")
+        name, params = captured[0]
+        query = env.db.registry[name]
+        on_datetime = to_sqlite_text if self.dialect == "sqlite" else _same
+        values = convert_params(query, params, on_datetime)
+        statement = self.native(query.sql)
+        return lambda: statement(values)
 
     def time(self, value: datetime) -> Any:
         """A timestamp as this dialect stores it (canonical text on SQLite)."""

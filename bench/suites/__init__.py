@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from bench.core import Bench, Study
-from bench.suites import aio, approvals, checkpoints, scale, sessions, storage
+from bench.suites import aio, approvals, checkpoints, cron, memories, scale, sessions, storage
 
 
 def all_benches() -> list[Bench]:
     return [
         *sessions.benches(),
         *checkpoints.benches(),
+        *memories.benches(),
+        *cron.benches(),
         *approvals.benches(),
         *aio.benches(),
     ]

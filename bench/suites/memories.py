@@ -5,8 +5,8 @@ vocabulary with a Zipf-like frequency, two topics each. 100k memories in all: on
 owns half of them, fifty users own 1,000 each. Rows go in with one bulk insert (the FTS index
 is maintained by the schema's own triggers / generated column), not through add_memory.
 The searches ask for two mid-frequency words; search is OR over words, ranked, limit 10.
-Baseline (for reference, no target): the store's own search SQL through the bare driver, which
-shows what the library adds on top of the database's work.
+Baseline (for reference, no target): the store's own search SQL with the parameters it sent,
+through the bare driver, which shows what the library adds on top of the database's work.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ import random
 from datetime import timedelta
 from typing import Any
 
-from genie_repo.models.memories import MemoryUserKey, memory_id
-from genie_repo.stores.memories import MemoryStore, fts5_match
-from genie_repo.stores.short_memory import ShortMemoryStore
-
 from bench.core import Bench, Case, Target
 from bench.env import Env
 from bench.raw import Raw
+from genie_repo.models.memories import MemoryUserKey, memory_id
+from genie_repo.stores.memories import MemoryStore
+from genie_repo.stores.short_memory import ShortMemoryStore
 from genie_repo.timestamps import utc_now
 
 APP = "bench"
@@ -77,14 +76,12 @@ def _search(user: str) -> Any:
     def setup(env: Env) -> Case:
         _corpus_loaded(env)
         store = MemoryStore(env.db)
-        raw = Raw.of(env)
         key = MemoryUserKey(APP, user)
-        words = QUERY.split()
-        statement = raw.native(env.db.registry["memories.search"].sql)
-        params = {"match": fts5_match(words) if env.dialect == "sqlite" else " ".join(words),
-                  "app_name": APP, "user_id": user, "topics": None, "limit": 10}
-        return Case(lambda: store.search_memories(key, QUERY, limit=10),
-                    lambda: statement(params))
+
+        def search() -> object:
+            return store.search_memories(key, QUERY, limit=10)
+
+        return Case(search, Raw.of(env).replay(env, search))
 
     return setup
 
