@@ -17,8 +17,9 @@ from typing import Any
 
 from pyinstrument import Profiler
 
-from bench.core import Bench, Case
+from bench.core import Bench, Case, Plan, Timer, measure
 from bench.env import Env
+from bench.raw import Raw
 
 _VERBS = ("execute", "execute_many", "fetch_one", "fetch_all", "fetch_value")
 
@@ -77,12 +78,13 @@ def statements_per_call(case: Case, env: Env, calls: int = 20) -> str:
 
 def profile_bench(bench: Bench, env: Env, calls: int, out_dir: Path) -> str:
     """Text report of `calls` op calls; the HTML report is written beside the JSON results."""
-    env.calls = calls + 40
+    env.calls = calls + 1000
     case: Case = bench.setup(env)
     try:
         for _ in range(20):  # warm the caches as the measured run does
             _call(case, env.loop)
         statements = statements_per_call(case, env)
+        statements += "\n" + sql_share(case, env)
         profiler = Profiler(interval=0.0001)
         start = time.perf_counter_ns()
         profiler.start()
@@ -102,6 +104,23 @@ def profile_bench(bench: Bench, env: Env, calls: int, out_dir: Path) -> str:
     return (f"== {bench.id}: {calls} calls, {per_call_ms:.3f} ms per call under the profiler"
             f" (html: {html})\n-- statements per call --\n{statements}\n{tree}\n"
             f"-- own time, top functions --\n{head}\n")
+
+
+def sql_share(case: Case, env: Env) -> str:
+    """For a sync op running one read query: the op against that same SQL and parameters
+    replayed through the bare driver, interleaved (how much of the op is the database)."""
+    if case.asynchronous:
+        return "  (async op: no SQL replay)"
+    try:
+        replay = Raw.of(env).replay(env, case.op)  # type: ignore[arg-type]
+    except ValueError as exc:
+        return f"  (no SQL replay: {exc})"
+    op, base, _ = measure(Case(case.op, replay), Plan(rounds=6, batch=50, warmup=10),
+                          Timer(env.loop))
+    assert base is not None
+    return (f"  op p50 {op.p50_ns / 1e6:.3f} ms; its SQL replayed on the bare driver p50 "
+            f"{base.p50_ns / 1e6:.3f} ms: the library adds {(op.p50_ns - base.p50_ns) / 1e6:.3f}"
+            f" ms ({100 * (op.p50_ns - base.p50_ns) / op.p50_ns:.0f}% of the op)")
 
 
 def _call(case: Case, loop: asyncio.AbstractEventLoop) -> None:

@@ -18,7 +18,7 @@ from genie_repo.db.calls import convert_params
 from genie_repo.timestamps import to_sqlite_text
 
 Statement = Callable[[Mapping[str, Any]], list[Any]]
-_READ_VERBS = ("fetch_one", "fetch_all", "fetch_value")
+_VERBS = ("execute", "execute_many", "fetch_one", "fetch_all", "fetch_value")
 
 
 def _same(value: Any) -> Any:
@@ -26,10 +26,11 @@ def _same(value: Any) -> Any:
 
 
 def _capturing(
-    original: Callable[..., Any], captured: list[tuple[str, Mapping[str, Any]]]
+    verb: str, original: Callable[..., Any], captured: list[tuple[str, str, Mapping[str, Any]]]
 ) -> Callable[..., Any]:
-    def capture(name: str, params: Mapping[str, Any] | None = None) -> Any:
-        captured.append((name, dict(params or {})))
+    def capture(name: str, params: Any = None) -> Any:
+        captured.append((f"{verb} {name}", name, dict(params or {}) if verb != "execute_many"
+                         else {}))
         return original(name, params)
 
     return capture
@@ -82,18 +83,18 @@ class Raw:
         """The single registry query `call` runs (captured on one call), as a zero-argument
         callable running the same SQL with the same parameters through the bare driver: what
         the database's own work costs, without the library around it. For reads."""
-        captured: list[tuple[str, Mapping[str, Any]]] = []
-        for verb in _READ_VERBS:
+        captured: list[tuple[str, str, Mapping[str, Any]]] = []
+        for verb in _VERBS:
             original = getattr(env.db, verb)
-            setattr(env.db, verb, _capturing(original, captured))
+            setattr(env.db, verb, _capturing(verb, original, captured))
         try:
             call()
         finally:
-            for verb in _READ_VERBS:
+            for verb in _VERBS:
                 delattr(env.db, verb)
-        if len(captured) != 1:
-            raise ValueError(f"expected one query, the call ran {[n for n, _ in captured]}")
-        name, params = captured[0]
+        if len(captured) != 1 or not captured[0][0].startswith("fetch"):
+            raise ValueError(f"not a one-query read: it ran {[v for v, _, _ in captured]}")
+        _, name, params = captured[0]
         query = env.db.registry[name]
         on_datetime = to_sqlite_text if self.dialect == "sqlite" else _same
         values = convert_params(query, params, on_datetime)
