@@ -25,7 +25,7 @@ from bench.report import (
 )
 from bench.suites import all_benches, all_studies
 
-FULL = Plan(rounds=12, batch=150, warmup=50)
+FULL = Plan(rounds=12, batch=100, warmup=30)
 QUICK = Plan(rounds=4, batch=25, warmup=10)
 DIALECTS = ("sqlite", "postgres")
 
@@ -44,7 +44,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale", action="store_true",
                         help="also run the scale studies (1k/100k/1M events; several minutes)")
     parser.add_argument("--rounds", type=int, help="interleaved rounds per op (default 12)")
-    parser.add_argument("--batch", type=int, help="calls per side per round (default 150)")
+    parser.add_argument("--batch", type=int, help="calls per side per round (default 100)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR,
                         help="where the JSON goes (default bench/results)")
     parser.add_argument("--profile", type=int, nargs="?", const=2000, metavar="CALLS",

@@ -105,6 +105,19 @@ class Raw:
         """A timestamp as this dialect stores it (canonical text on SQLite)."""
         return to_sqlite_text(value) if self.dialect == "sqlite" else value
 
+    def load(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        """Bulk fill (untimed set-up) in one transaction: COPY on PostgreSQL."""
+        if self.dialect == "sqlite":
+            marks = ", ".join("?" for _ in columns)
+            with self.sqlite:
+                self.sqlite.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+            return
+        with self.pg.transaction(), self.pg.cursor() as cursor, cursor.copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def executemany(self, text: str, rows: list[Mapping[str, Any]]) -> None:
         """Bulk fill (untimed set-up), in one transaction."""
         if self.dialect == "sqlite":

@@ -102,6 +102,6 @@ def benches() -> list[Bench]:
                   note="latest of a 1,000-checkpoint thread, with its writes"),
             Bench("checkpoints", "saver.list(limit=10)", dialect, f"{saver}.list(limit=10)",
                   Target.ratio(10.0) if dialect == "postgres" else Target.none(), _list10,
-                  note="newest 10 of 1,000, with their writes", cost=0.3),
+                  note="newest 10 of 1,000, with their writes", cost=0.2),
         ]
     return out
