@@ -118,6 +118,16 @@ class Raw:
             for row in rows:
                 copy.write_row(row)
 
+    def settle(self, *tables: str) -> None:
+        """After a bulk load: what autovacuum does soon after on PostgreSQL (VACUUM ANALYZE:
+        statistics, visibility map, and a flushed GIN pending list, without which every
+        full-text search scans the pending entries); SQLite needs nothing (WAL checkpoint)."""
+        if self.dialect == "sqlite":
+            self.sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        for table in tables:
+            self.pg.execute(f"VACUUM ANALYZE {table}")
+
     def executemany(self, text: str, rows: list[Mapping[str, Any]]) -> None:
         """Bulk fill (untimed set-up), in one transaction."""
         if self.dialect == "sqlite":

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from genie_repo.models.checkpoints import Payload, Write
-from genie_repo.stores.checkpoints import CheckpointStore
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from bench import workloads
 from bench.core import Bench, Case, Target
 from bench.env import Env
 from bench.savers import SaverSteps, fill_thread, genie_saver, langgraph_saver
+from genie_repo.models.checkpoints import Payload, Write
+from genie_repo.stores.checkpoints import CheckpointStore
 
 HISTORY = 1000
 QUICK_HISTORY = 100

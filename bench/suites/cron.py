@@ -11,11 +11,10 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from genie_repo.stores.cron import CronStore, cron_task_id
-
 from bench.core import Bench, Case, Target
 from bench.env import Env
 from bench.raw import Raw
+from genie_repo.stores.cron import CronStore, cron_task_id
 from genie_repo.timestamps import utc_now
 
 START = datetime(2030, 3, 1, tzinfo=UTC)
@@ -43,8 +42,7 @@ def _claim_due(env: Env) -> Case:
         "INSERT INTO cron_tasks (id, name, expression, action, enabled, source, next_run_at,"
         " created_at, updated_at) VALUES (:id, :name, :expression, :action, TRUE, 'config',"
         " :next, :now, :now)", rows)
-    if env.dialect == "postgres":
-        raw.statement("ANALYZE cron_tasks")({})
+    raw.settle("cron_tasks")
     minutes = itertools.count(1)
 
     def claim() -> object:
