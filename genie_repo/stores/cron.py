@@ -17,7 +17,7 @@ import uuid
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
-from croniter import CroniterError, croniter  # type: ignore[import-untyped]
+from croniter import CroniterError, croniter
 
 from genie_repo.errors import Conflict, InvalidInput, NotFound
 from genie_repo.models.base import parse_input, require_id
@@ -109,6 +109,11 @@ class CronStore(Store):
         "cron.fail_stale_runs",
         "cron.prune_history",
     )
+    # claim_due and start_run are not here: a retry after a lost reply would claim again.
+    IDEMPOTENT_METHODS = frozenset({
+        "upsert_from_config", "get", "list_tasks", "set_enabled", "get_run", "list_history",
+        "recent_failures", "fail_stale_runs", "prune_history",
+    })
 
     # -- tasks --------------------------------------------------------------------------------
 

@@ -100,6 +100,9 @@ class MemoryStore(Store):
         "memories.list_recent",
         "memories.search",
     )
+    IDEMPOTENT_METHODS = frozenset({
+        "add_memory", "delete_memory", "clear_memories", "read_memories", "search_memories",
+    })
 
     def __init__(
         self,

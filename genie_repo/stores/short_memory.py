@@ -27,6 +27,8 @@ class ShortMemoryStore(Store):
         "short_memory.count_live",
         "short_memory.delete_expired",
     )
+    # set_if_absent is not here: a retry after a lost reply would answer False.
+    IDEMPOTENT_METHODS = frozenset({"set", "get", "get_entry", "delete", "count", "cleanup"})
 
     def set(self, memory_type: str, key: str, value: str, ttl: timedelta) -> None:
         """Store `value` for `ttl` from now, replacing any value (upsert). created_at is kept
