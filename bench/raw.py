@@ -14,15 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from bench.env import Env
-from genie_repo.db.calls import convert_params
 from genie_repo.timestamps import to_sqlite_text
 
 Statement = Callable[[Mapping[str, Any]], list[Any]]
 _VERBS = ("execute", "execute_many", "fetch_one", "fetch_all", "fetch_value")
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _capturing(
@@ -96,8 +91,8 @@ class Raw:
             raise ValueError(f"not a one-query read: it ran {[v for v, _, _ in captured]}")
         _, name, params = captured[0]
         query = env.db.registry[name]
-        on_datetime = to_sqlite_text if self.dialect == "sqlite" else _same
-        values = convert_params(query, params, on_datetime)
+        values = {key: self.time(value) if isinstance(value, datetime) else value
+                  for key, value in params.items() if key in query.params}
         statement = self.native(query.sql)
         return lambda: statement(values)
 
