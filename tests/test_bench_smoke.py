@@ -86,3 +86,14 @@ def test_readme_section_is_replaced_between_markers(tmp_path: Path) -> None:
     readme.write_text(f"intro\n{BEGIN}\nold table\n{END}\noutro\n")
     update_readme("new table", readme)
     assert readme.read_text() == f"intro\n{BEGIN}\nnew table\n{END}\noutro\n"
+
+
+def test_profile_mode_counts_queries_and_replays_the_sql(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--profile", "20", "--only", "sqlite/approvals.get",
+                 "--results-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 x fetch_one approvals.find" in out
+    assert "its SQL replayed on the bare driver" in out
+    assert list(tmp_path.glob("profile-sqlite_approvals.get.html"))
