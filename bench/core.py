@@ -208,7 +208,7 @@ class Timer:
             if asynchronous:
                 samples = self.loop.run_until_complete(_async_batch(call, n))  # type: ignore[arg-type]
             else:
-                samples = _sync_batch(call, n)  # type: ignore[arg-type]
+                samples = _sync_batch(call, n)
             return samples, time.perf_counter_ns() - start
         finally:
             gc.enable()

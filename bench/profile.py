@@ -112,7 +112,7 @@ def sql_share(case: Case, env: Env) -> str:
     if case.asynchronous:
         return "  (async op: no SQL replay)"
     try:
-        replay = Raw.of(env).replay(env, case.op)  # type: ignore[arg-type]
+        replay = Raw.of(env).replay(env, case.op)
     except ValueError as exc:
         return f"  (no SQL replay: {exc})"
     op, base, _ = measure(Case(case.op, replay), Plan(rounds=6, batch=50, warmup=10),

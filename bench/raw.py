@@ -9,7 +9,7 @@ statement, as a careful user of either driver would get.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -69,7 +69,7 @@ class Raw:
         pg_conn = self.pg
 
         def run_pg(params: Mapping[str, Any]) -> list[Any]:
-            cursor = pg_conn.execute(text, params)  # type: ignore[call-overload]
+            cursor = pg_conn.execute(text, params)
             return cursor.fetchall() if cursor.description else []
 
         return run_pg
@@ -123,11 +123,11 @@ class Raw:
         for table in tables:
             self.pg.execute(f"VACUUM ANALYZE {table}")
 
-    def executemany(self, text: str, rows: list[Mapping[str, Any]]) -> None:
+    def executemany(self, text: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Bulk fill (untimed set-up), in one transaction."""
         if self.dialect == "sqlite":
             with self.sqlite:
                 self.sqlite.executemany(text, rows)
             return
         with self.pg.transaction(), self.pg.cursor() as cursor:
-            cursor.executemany(to_pg(text), rows)  # type: ignore[arg-type]
+            cursor.executemany(to_pg(text), rows)

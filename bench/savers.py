@@ -37,7 +37,7 @@ def langgraph_saver(env: Env) -> BaseCheckpointSaver[Any]:
         else:
             pg = env.raw_postgres(schema=LANGGRAPH_SCHEMA, prepare_threshold=0,
                                   row_factory=dict_row)
-            saver = PostgresSaver(pg)  # type: ignore[arg-type]
+            saver = PostgresSaver(pg)
             saver.setup()
         return saver
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import Checkpoint, CheckpointMetadata, empty_checkpoint
 
 CHANNELS = ("messages", "step", "plan", "files", "todo")
@@ -49,7 +50,7 @@ def writes(step: int) -> list[tuple[str, Any]]:
     return [("messages", [message(step)]), ("step", step + 1), ("plan", "next: run the tests")]
 
 
-def config(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
+def config(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
     configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
     if checkpoint_id is not None:
         configurable["checkpoint_id"] = checkpoint_id

@@ -53,7 +53,7 @@ def test_a_failing_setup_is_reported_not_raised() -> None:
     def broken(env: object) -> Case:
         raise RuntimeError("no such store")
 
-    bench = Bench("g", "broken", "sqlite", "b", Target.none(), broken)  # type: ignore[arg-type]
+    bench = Bench("g", "broken", "sqlite", "b", Target.none(), broken)
 
     class FakeEnv:
         loop = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from bench import workloads
@@ -59,10 +60,10 @@ def _saver_put(env: Env) -> Case:
                 SaverSteps(langgraph_saver(env), env.unique("thread"), env.calls))
 
 
-def _history(env: Env) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
+def _history(env: Env) -> tuple[Any, Any, RunnableConfig, RunnableConfig]:
     """Both savers with one thread of HISTORY steps each (made once per run)."""
 
-    def make() -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
+    def make() -> tuple[Any, Any, RunnableConfig, RunnableConfig]:
         steps = QUICK_HISTORY if env.quick else HISTORY
         ours, theirs = genie_saver(env), langgraph_saver(env)
         our_thread, their_thread = env.unique("thread"), env.unique("thread")
@@ -70,7 +71,7 @@ def _history(env: Env) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
         fill_thread(theirs, their_thread, steps)
         return ours, theirs, workloads.config(our_thread), workloads.config(their_thread)
 
-    history: tuple[Any, Any, dict[str, Any], dict[str, Any]] = env.shared("history", make)
+    history: tuple[Any, Any, RunnableConfig, RunnableConfig] = env.shared("history", make)
     return history
 
 

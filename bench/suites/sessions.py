@@ -6,12 +6,11 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 
-from genie_repo.models.sessions import Event, SessionKey
-from genie_repo.stores.sessions import SessionStore
-
-from bench.core import Bench, Case, Target
+from bench.core import Bench, Case, Dialect, Target
 from bench.env import Env
 from bench.raw import Raw
+from genie_repo.models.sessions import Event, SessionKey
+from genie_repo.stores.sessions import SessionStore
 from genie_repo.timestamps import utc_now
 
 APP = "bench"
@@ -107,7 +106,8 @@ def _get_session(env: Env) -> Case:
 
 
 def benches() -> list[Bench]:
-    targets = {"sqlite": (0.33, 0.6), "postgres": (0.8, 0.7)}
+    targets: dict[Dialect, tuple[float, float]] = {"sqlite": (0.33, 0.6),
+                                                   "postgres": (0.8, 0.7)}
     out: list[Bench] = []
     for dialect, (append_target, get_target) in targets.items():
         out += [

@@ -37,8 +37,9 @@ def sqlite_bytes(conn: Any, tables: tuple[str, ...]) -> int:
 def postgres_bytes(raw: Raw, schema: str, tables: tuple[str, ...]) -> int:
     total = 0
     for table in tables:
-        total += raw.pg.execute("SELECT pg_total_relation_size(%s::regclass)",
-                                (f"{schema}.{table}",)).fetchone()[0]
+        row = raw.pg.execute("SELECT pg_total_relation_size(%s::regclass)",
+                             (f"{schema}.{table}",)).fetchone()
+        total += int(row[0]) if row else 0
     return total
 
 
@@ -72,7 +73,7 @@ def _run(env: Env) -> StudyResult:
 
     def measure_theirs() -> int:
         if env.dialect == "sqlite":
-            return sqlite_bytes(theirs.conn, LANGGRAPH_TABLES["sqlite"])
+            return sqlite_bytes(getattr(theirs, "conn"), LANGGRAPH_TABLES["sqlite"])  # noqa: B009
         return postgres_bytes(raw, LANGGRAPH_SCHEMA, LANGGRAPH_TABLES["postgres"])
 
     def vacuum() -> None:
