@@ -99,7 +99,7 @@ class PrivatePostgres:
     def _pg_ctl_start(self) -> None:
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 "
                    f"-c unix_socket_directories={self.root} -c max_connections=40 "
-                   "-c shared_buffers=16MB -c fsync=on")
+                   "-c shared_buffers=16MB -c synchronous_commit=off")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
                   "-w", "-t", "60", "start")
 
