@@ -1,0 +1,150 @@
+"""The hostile-input battery: values that break naive stores, and the rule every call obeys.
+
+The rule: a call with a hostile value either succeeds and the value reads back exactly, or it
+raises InvalidInput (or NotFound for a key that does not exist, or Conflict for a state change
+the row is no longer in) and the database is unchanged, row for row. Any other outcome (a driver error, a generic error, a crash, a changed
+database after an error, a value that reads back different) is a finding.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from genie_repo import (
+    ApprovalStore,
+    ClarificationStore,
+    Config,
+    Conflict,
+    Database,
+    GenieRepoError,
+    InvalidInput,
+    NotFound,
+)
+from tests.reliability.dump import Dumper, purge_large_rows
+
+
+def _random_astral(n: int, seed: int) -> str:
+    """Incompressible text of 4-byte UTF-8 characters (defeats TOAST compression of keys)."""
+    rng = random.Random(seed)
+    return "".join(chr(rng.randint(0x10000, 0x10FFFF)) for _ in range(n))
+
+
+TEXT: dict[str, str] = {
+    "nul": "a\x00b",
+    "lone-surrogate": "a\ud800b",
+    "lone-low-surrogate": "\udfff",
+    "10mb": "é🙂x" * 1_500_000,  # 10.5 MB of UTF-8, 4.5 million characters
+    "sql-injection": "x'); DROP TABLE approvals; --",
+    "placeholders": "\" OR 1=1 -- %s %(id)s %% :id ? $1 \\",
+    "like-wildcards": "%_%\\_",
+    "fts-operators": 'a* OR "b" NEAR(c d) -e ^f col:g AND (h',
+    "deep-json-text": "[" * 100_000 + "]" * 100_000,
+    "unicode": "ｆｕｌｌ \u202e rtl e\u0301 🙂 \r\n\t",
+    "empty": "",
+    "max-id": "k" * 1024,
+    "over-max-id": "k" * 1025,
+    "max-id-incompressible": _random_astral(1024, 1),
+    "prefix-abuse": "app:user:temp:",
+}
+
+NOT_TEXT: dict[str, Any] = {
+    "set": {1},
+    "object": object(),
+    "nan": float("nan"),
+    "int": 7,
+    "bytes": b"x",
+    "none": None,
+    "dict": {"a": 1},
+    "list": ["a"],
+    "bool": True,
+}
+
+BATTERIES: dict[str, dict[str, Any]] = {**{name: {name: v} for name, v in TEXT.items()},
+                                        "not-text": NOT_TEXT}
+"""One test per hostile text (each may leave rows behind), one for all the non-text values."""
+
+
+@dataclass
+class Stores:
+    db: Database
+    approvals: ApprovalStore
+    clarifications: ClarificationStore
+    counter: int = 0
+    # key -> ids created with that value, for checking that lookups find exactly them
+    tenants: dict[str, set[str]] = field(default_factory=dict)
+    threads: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, db: Database) -> Stores:
+        return cls(db, ApprovalStore(db), ClarificationStore(db))
+
+    def remember(self, index: dict[str, set[str]], key: str, row_id: str) -> None:
+        """Note that `row_id` was stored under `key` (huge keys are purged, so not noted)."""
+        if len(key) <= 1_000_000:
+            index.setdefault(key, set()).add(row_id)
+
+    def fresh_id(self) -> str:
+        self.counter += 1
+        return f"id-{self.counter}"
+
+
+Call = Callable[[], object]
+Verify = Callable[[object], None]
+Slot = Callable[[Stores, Any], tuple[Call, Verify]]
+"""Prepares one hostile call (setup writes happen here, before the dump) and its check."""
+
+
+@dataclass
+class Finding:
+    slot: str
+    value: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.slot} <- {self.value}: {self.problem}"
+
+
+def run_battery(
+    config: Config, stores: Stores, slots: dict[str, Slot], values: dict[str, Any]
+) -> list[Finding]:
+    dumper = Dumper(config)
+    try:
+        return _run(config, dumper, stores, slots, values)
+    finally:
+        dumper.close()
+
+
+def _run(
+    config: Config, dumper: Dumper, stores: Stores, slots: dict[str, Slot], values: dict[str, Any]
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for value_name, value in values.items():
+        for slot_name, slot in slots.items():
+            call, verify = slot(stores, value)
+            before = dumper.dump()
+            try:
+                result = call()
+            except (InvalidInput, NotFound, Conflict) as exc:
+                if dumper.dump() != before:
+                    findings.append(Finding(slot_name, value_name,
+                                            f"{type(exc).__name__} but the database changed"))
+                continue
+            except GenieRepoError as exc:
+                findings.append(Finding(slot_name, value_name,
+                                        f"{type(exc).__name__}: {str(exc)[:300]}"))
+                continue
+            except Exception as exc:  # a leak of a non-genie_repo error is the finding
+                findings.append(Finding(slot_name, value_name,
+                                        f"raw {type(exc).__name__}: {str(exc)[:300]}"))
+                continue
+            try:
+                verify(result)
+            except (AssertionError, GenieRepoError) as exc:
+                findings.append(Finding(slot_name, value_name,
+                                        f"accepted but did not round-trip: {exc!r}"[:400]))
+            if isinstance(value, str) and len(value) > 1_000_000:
+                purge_large_rows(config)
+    return findings

@@ -1,0 +1,158 @@
+"""Every public write (and keyed read) of every store against hostile values.
+
+See `hostile.py` for the values and the rule. One test per (dialect, value), so a finding names
+both; each test runs every slot of every store against a fresh database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from genie_repo import ApprovalStatus, Config, open_database
+from tests.reliability.hostile import BATTERIES, Call, Slot, Stores, Verify, run_battery
+
+# -- approvals ------------------------------------------------------------------------------------
+
+APPROVAL_TEXT_FIELDS = ("id", "thread_id", "run_id", "tool_name", "tenant_id", "args",
+                        "created_by", "sender_context", "question")
+
+
+def approval_create(field: str) -> Slot:
+    def slot(stores: Stores, value: Any) -> tuple[Call, Verify]:
+        kwargs = {"id": stores.fresh_id(), "thread_id": "thread", "run_id": "run",
+                  "tool_name": "tool", field: value}
+
+        def verify(result: object) -> None:
+            got = stores.approvals.get(result.id)  # type: ignore[attr-defined]
+            assert got == result
+            assert getattr(got, field) == value or (field, value) == ("id", None)  # None: a uuid
+            if field == "tenant_id":
+                stores.remember(stores.tenants, value, got.id)
+            if field == "thread_id":
+                stores.remember(stores.threads, value, got.id)
+
+        return lambda: stores.approvals.create(**kwargs), verify
+
+    return slot
+
+
+def approval_resolve(field: str) -> Slot:
+    def slot(stores: Stores, value: Any) -> tuple[Call, Verify]:
+        target = stores.approvals.create(id=stores.fresh_id(), thread_id="t", run_id="r",
+                                         tool_name="tool").id
+        kwargs: dict[str, Any] = {"approval_id": target, "status": "approved",
+                                  "resolved_by": "me", "feedback": ""}
+        kwargs[field] = value
+
+        def verify(result: object) -> None:
+            got = stores.approvals.get(kwargs["approval_id"])
+            assert got == result and got.status is ApprovalStatus(kwargs["status"])
+            assert (got.resolved_by, got.feedback) == (kwargs["resolved_by"], kwargs["feedback"])
+
+        def call() -> object:
+            return stores.approvals.resolve(
+                kwargs["approval_id"], status=kwargs["status"],
+                resolved_by=kwargs["resolved_by"], feedback=kwargs["feedback"])
+
+        return call, verify
+
+    return slot
+
+
+def approval_lookup(method: str) -> Slot:
+    def slot(stores: Stores, value: Any) -> tuple[Call, Verify]:
+        def call() -> object:
+            return getattr(stores.approvals, method)(value)
+
+        def verify(result: object) -> None:
+            if method == "get":
+                assert result.id == value  # type: ignore[attr-defined]
+                return
+            attribute = {"list_by_thread": "thread_id", "list_by_tenant": "tenant_id",
+                         "list_by_status": "status"}[method]
+            assert isinstance(result, list)
+            assert all(getattr(a, attribute) == value for a in result)
+            expected = {"list_by_thread": stores.threads,
+                        "list_by_tenant": stores.tenants}.get(method, {}).get(value, set())
+            assert expected <= {a.id for a in result}
+
+        return call, verify
+
+    return slot
+
+
+# -- clarifications -------------------------------------------------------------------------------
+
+
+def clarification_create(field: str) -> Slot:
+    def slot(stores: Stores, value: Any) -> tuple[Call, Verify]:
+        kwargs = {"question": "q?", "id": stores.fresh_id(), field: value}
+
+        def verify(result: object) -> None:
+            got = stores.clarifications.get(result.id)  # type: ignore[attr-defined]
+            assert got == result
+            assert getattr(got, field) == value or (field, value) == ("id", None)  # None: a uuid
+
+        return lambda: stores.clarifications.create(**kwargs), verify
+
+    return slot
+
+
+def clarification_answer(stores: Stores, value: Any) -> tuple[Call, Verify]:
+    target = stores.clarifications.create("q?", id=stores.fresh_id()).id
+
+    def verify(result: object) -> None:
+        assert stores.clarifications.get(target).answer == value == result.answer  # type: ignore[attr-defined]
+
+    return lambda: stores.clarifications.answer(target, value), verify
+
+
+def clarification_lookup(method: str) -> Slot:
+    """The hostile value as the key of a lookup or a state change (`answer`, `expire`)."""
+
+    def slot(stores: Stores, value: Any) -> tuple[Call, Verify]:
+        def call() -> object:
+            if method == "answer":
+                return stores.clarifications.answer(value, "an answer")
+            return getattr(stores.clarifications, method)(value)
+
+        def verify(result: object) -> None:
+            if method == "find_pending_by_question":
+                assert result is None or result.question == value  # type: ignore[attr-defined]
+            else:
+                assert result.id == value  # type: ignore[attr-defined]
+
+        return call, verify
+
+    return slot
+
+
+SLOTS: dict[str, Slot] = {
+    **{f"approvals.create({f})": approval_create(f) for f in APPROVAL_TEXT_FIELDS},
+    **{f"approvals.resolve({f})": approval_resolve(f)
+       for f in ("approval_id", "status", "resolved_by", "feedback")},
+    **{f"approvals.{m}": approval_lookup(m)
+       for m in ("get", "list_by_thread", "list_by_tenant", "list_by_status")},
+    **{f"clarifications.create({f})": clarification_create(f)
+       for f in ("id", "question", "context", "sender_context")},
+    "clarifications.answer(text)": clarification_answer,
+    **{f"clarifications.{m}": clarification_lookup(m)
+       for m in ("get", "find_pending_by_question", "answer", "expire")},
+}
+
+
+@pytest.mark.parametrize("battery", sorted(BATTERIES))
+def test_hostile_value_round_trips_or_is_rejected_cleanly(
+    dialect: str, make_config: Callable[[str], Config], battery: str
+) -> None:
+    config = make_config(dialect)
+    db = open_database(config)
+    try:
+        findings = run_battery(config, Stores.open(db), SLOTS, BATTERIES[battery])
+    finally:
+        db.close()
+    assert not findings, "\n".join(str(f)[:200] for f in findings)
