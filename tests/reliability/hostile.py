@@ -2,8 +2,9 @@
 
 The rule: a call with a hostile value either succeeds and the value reads back exactly, or it
 raises InvalidInput (or NotFound for a key that does not exist, or Conflict for a state change
-the row is no longer in) and the database is unchanged, row for row. Any other outcome (a driver error, a generic error, a crash, a changed
-database after an error, a value that reads back different) is a finding.
+the row is no longer in) and the database is unchanged, row for row. Any other outcome (a driver
+error, a generic error, a crash, a changed database after an error, a value that reads back
+different) is a finding.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from genie_repo import (
@@ -61,6 +63,28 @@ NOT_TEXT: dict[str, Any] = {
     "list": ["a"],
     "bool": True,
 }
+
+PLUS_ONE, MINUS_FIVE = timezone(timedelta(hours=1)), timezone(timedelta(hours=-5))
+MOMENTS: dict[str, Any] = {
+    "naive": datetime(2026, 11, 25, 12, 0),
+    "plus-five-hours": datetime(2026, 11, 25, 12, 0, 0, 123456,
+                                tzinfo=timezone(timedelta(hours=5))),
+    "utc-microseconds": datetime(2026, 11, 25, 12, 0, 0, 1, tzinfo=UTC),
+    "earliest-utc": datetime.min.replace(tzinfo=UTC),
+    "latest-utc": datetime.max.replace(tzinfo=UTC),
+    "year-1-east-of-utc": datetime.min.replace(tzinfo=PLUS_ONE),  # before year 1 in UTC
+    "year-9999-west-of-utc": datetime.max.replace(tzinfo=MINUS_FIVE),  # after 9999 in UTC
+    "iso-string": "2026-11-25T12:00:00Z",
+    "unix-seconds": 0,
+    "float": 1.5,
+    "date": date(2026, 11, 25),
+    "bool": True,
+}
+"""Values for every timestamp parameter: only aware datetimes inside Python's range in UTC may
+be accepted, and they must read back as the same instant (in UTC)."""
+
+LIMITS: list[Any] = [-1, 0, 10_001, 2**63, 2**100, True, 1.5, "10", None]
+"""Page sizes every list method must reject with InvalidInput."""
 
 BATTERIES: dict[str, dict[str, Any]] = {**{name: {name: v} for name, v in TEXT.items()},
                                         "not-text": NOT_TEXT}

@@ -7,13 +7,23 @@ both; each test runs every slot of every store against a fresh database.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from genie_repo import ApprovalStatus, Config, open_database
-from tests.reliability.hostile import BATTERIES, Call, Slot, Stores, Verify, run_battery
+from genie_repo import ApprovalStatus, Config, InvalidInput, open_database
+from tests.reliability.dump import logical_dump
+from tests.reliability.hostile import (
+    BATTERIES,
+    LIMITS,
+    MOMENTS,
+    Call,
+    Slot,
+    Stores,
+    Verify,
+    run_battery,
+)
 
 # -- approvals ------------------------------------------------------------------------------------
 
@@ -156,3 +166,98 @@ def test_hostile_value_round_trips_or_is_rejected_cleanly(
     finally:
         db.close()
     assert not findings, "\n".join(str(f)[:200] for f in findings)
+
+
+# -- timestamps and page sizes --------------------------------------------------------------------
+
+
+def same_instant(got: object, value: object) -> None:
+    assert isinstance(value, datetime), f"accepted a {type(value).__name__} as a timestamp"
+    assert isinstance(got, datetime) and got == value and got.utcoffset() == timedelta(0)
+
+
+def approval_expires_at(stores: Stores, value: Any) -> tuple[Call, Verify]:
+    kwargs = {"id": stores.fresh_id(), "thread_id": "t", "run_id": "r", "tool_name": "tool",
+              "expires_at": value}
+
+    def verify(result: object) -> None:
+        same_instant(stores.approvals.get(kwargs["id"]).expires_at, value)
+
+    return lambda: stores.approvals.create(**kwargs), verify
+
+
+def approval_expire_stale(stores: Stores, value: Any) -> tuple[Call, Verify]:
+    target = stores.approvals.create(id=stores.fresh_id(), thread_id="t", run_id="r",
+                                     tool_name="tool",
+                                     expires_at=datetime(2000, 1, 1, tzinfo=UTC)).id
+
+    def verify(result: object) -> None:
+        got = stores.approvals.get(target)
+        if isinstance(value, datetime) and value > datetime(2000, 1, 1, tzinfo=UTC):
+            same_instant(got.resolved_at, value)
+        else:
+            assert isinstance(value, datetime), f"accepted a {type(value).__name__} as now"
+
+    return lambda: stores.approvals.expire_stale(value), verify
+
+
+def clarification_expire_older_than(stores: Stores, value: Any) -> tuple[Call, Verify]:
+    age = value - datetime(2026, 1, 1, tzinfo=UTC) if isinstance(value, datetime) and (
+        value.tzinfo) else value
+
+    def verify(result: object) -> None:
+        assert isinstance(age, timedelta) and age >= timedelta(0)
+
+    return lambda: stores.clarifications.expire_older_than(age), verify
+
+
+TIMESTAMP_SLOTS: dict[str, Slot] = {
+    "approvals.create(expires_at)": approval_expires_at,
+    "approvals.expire_stale(now)": approval_expire_stale,
+    "clarifications.expire_older_than(age)": clarification_expire_older_than,
+}
+
+
+def test_timestamps_are_aware_in_range_instants_or_invalid_input(
+    dialect: str, make_config: Callable[[str], Config]
+) -> None:
+    config = make_config(dialect)
+    db = open_database(config)
+    try:
+        findings = run_battery(config, Stores.open(db), TIMESTAMP_SLOTS, MOMENTS)
+    finally:
+        db.close()
+    assert not findings, "\n".join(str(f)[:200] for f in findings)
+
+
+def test_page_sizes_outside_1_to_10000_are_invalid_input(
+    dialect: str, make_config: Callable[[str], Config]
+) -> None:
+    config = make_config(dialect)
+    db = open_database(config)
+    stores = Stores.open(db)
+    lists: dict[str, Callable[[Any], object]] = {
+        "approvals.list_by_thread": lambda n: stores.approvals.list_by_thread("t", limit=n),
+        "approvals.list_by_tenant": lambda n: stores.approvals.list_by_tenant("", limit=n),
+        "approvals.list_by_status": lambda n: stores.approvals.list_by_status("pending",
+                                                                               limit=n),
+        "approvals.list_pending": lambda n: stores.approvals.list_pending(limit=n),
+        "clarifications.list_pending": lambda n: stores.clarifications.list_pending(limit=n),
+    }
+    try:
+        stores.approvals.create(id="a", thread_id="t", run_id="r", tool_name="tool")
+        stores.clarifications.create("q?", id="c")
+        before = logical_dump(config)
+        accepted = []
+        for name, call in lists.items():
+            assert len(call(10_000)) == 1 and len(call(1)) == 1, name  # type: ignore[arg-type]
+            for limit in LIMITS:
+                try:
+                    call(limit)
+                    accepted.append(f"{name}(limit={limit!r})")
+                except InvalidInput:
+                    pass
+        assert accepted == []
+        assert logical_dump(config) == before
+    finally:
+        db.close()
