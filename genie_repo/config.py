@@ -77,7 +77,9 @@ class Config:
         try:
             parsed = psycopg.conninfo.conninfo_to_dict(self.dsn)
         except psycopg.ProgrammingError:
-            raise InvalidInput("malformed PostgreSQL DSN (not shown: it may hold a password)") from None
+            raise InvalidInput(
+                "malformed PostgreSQL DSN (not shown: it may hold a password)"
+            ) from None
         return {k: str(v) for k, v in parsed.items() if v is not None}
 
     def password(self) -> str | None:

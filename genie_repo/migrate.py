@@ -13,10 +13,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import apsw
 import psycopg
 from yoyo import get_backend, read_migrations
+from yoyo.backends.core.sqlite3 import SQLiteBackend
+from yoyo.connections import default_migration_table, parse_uri
 
 from genie_repo._paths import data_dir
 from genie_repo.config import Config
@@ -70,12 +73,12 @@ def config_of(target: Config | Database | None) -> Config:
 
 
 @contextmanager
-def _backend(target: Config | Database | None) -> Iterator[tuple[object, object]]:
+def _backend(target: Config | Database | None) -> Iterator[tuple[Any, Any]]:
     config = config_of(target)
     folder = data_dir("migrations") / config.dialect
     try:
         with _exclusive(config):
-            backend = get_backend(config.yoyo_url())
+            backend = _open_backend(config)
             try:
                 with backend.lock():
                     yield backend, read_migrations(str(folder))
@@ -91,6 +94,29 @@ def _backend(target: Config | Database | None) -> Iterator[tuple[object, object]
         raise MigrationError(
             f"migration on {config.display_path()} failed: {message}", dialect=config.dialect
         ) from None
+
+
+class ApswSQLiteBackend(SQLiteBackend):  # type: ignore[misc]
+    """yoyo's SQLite backend on apsw instead of `sqlite3` (see genie_repo.db.apsw_dbapi)."""
+
+    driver_module = "genie_repo.db.apsw_dbapi"
+
+    def connect(self, dburi: Any) -> Any:
+        return self.driver.connect(dburi.database)
+
+    def __enter__(self) -> ApswSQLiteBackend:
+        return self  # the base class registers sqlite3 type adapters here; apsw needs none
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.close()
+
+
+def _open_backend(config: Config) -> Any:
+    if config.dsn:
+        return get_backend(config.yoyo_url())
+    backend = ApswSQLiteBackend(parse_uri(config.yoyo_url()), default_migration_table)
+    backend.init_database()
+    return backend
 
 
 @contextmanager

@@ -65,7 +65,9 @@ def test_bad_dsn_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_help_everywhere() -> None:
-    for argv in (["--help"], ["migrate", "--help"], ["status", "--help"]):
+    for argv in (["--help"], ["migrate", "--help"], ["status", "--help"],
+                 ["approvals", "--help"], ["approvals", "resolve", "--help"],
+                 ["clarifications", "expire", "--help"]):
         out = subprocess.run([sys.executable, "-m", "genie_repo", *argv],
                              capture_output=True, text=True, check=True).stdout
         assert "usage: genie-repo" in out
@@ -78,3 +80,44 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     ).stdout
     assert "approval 'shell' -> approved" in out
     assert "schema_version" in out
+
+
+def test_approvals_commands(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    from genie_repo import ApprovalStore, open_database
+
+    db = open_database(config)
+    made = ApprovalStore(db).create(thread_id="t9", run_id="r", tool_name="deploy")
+    db.close()
+    code, out, _ = run(capsys, *target(config), "approvals", "list")
+    assert code == 0 and made.id in out and "deploy" in out
+    code, out, _ = run(capsys, *target(config), "--json", "approvals", "list", "--thread", "t9")
+    assert code == 0 and json.loads(out)[0]["id"] == made.id
+    code, out, _ = run(capsys, *target(config), "--json", "approvals", "resolve", made.id,
+                       "approved", "--by", "ops")
+    assert code == 0 and json.loads(out)["status"] == "approved"
+    code, _, err = run(capsys, *target(config), "approvals", "resolve", made.id, "rejected",
+                       "--by", "ops")
+    assert code == 4 and "cannot be resolved" in err
+    code, _, err = run(capsys, *target(config), "approvals", "resolve", "nope", "approved",
+                       "--by", "ops")
+    assert code == 3
+    code, out, _ = run(capsys, *target(config), "--json", "approvals", "expire")
+    assert code == 0 and json.loads(out) == {"expired": 0}
+
+
+def test_clarifications_commands(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    from genie_repo import ClarificationStore, open_database
+
+    db = open_database(config)
+    asked = ClarificationStore(db).create("Which region?")
+    db.close()
+    code, out, _ = run(capsys, *target(config), "clarifications", "list")
+    assert code == 0 and "Which region?" in out
+    code, out, _ = run(capsys, *target(config), "--json", "clarifications", "expire",
+                       "--id", asked.id)
+    assert code == 0 and json.loads(out)["status"] == "expired"
+    code, out, _ = run(capsys, *target(config), "--json", "clarifications", "expire",
+                       "--minutes", "10")
+    assert code == 0 and json.loads(out) == {"expired": 0}
+    code, out, _ = run(capsys, *target(config), "clarifications", "list")
+    assert code == 0 and "(none)" in out

@@ -71,7 +71,7 @@ def test_plain_yoyo_apply_creates_every_table(empty: Config, dialect: str) -> No
          str(data_dir("migrations") / dialect)],
         check=True, capture_output=True,
     )
-    assert TABLES <= tables(empty)
+    assert tables(empty) >= TABLES
     before = schema_dump(empty)
     assert migrate(empty) == []
     assert schema_dump(empty) == before
@@ -80,7 +80,7 @@ def test_plain_yoyo_apply_creates_every_table(empty: Config, dialect: str) -> No
 def test_migrate_then_status_then_no_op(empty: Config) -> None:
     applied = migrate(empty)
     assert applied[0] == "0001_approvals_clarifications" and len(applied) >= 6
-    assert TABLES <= tables(empty)
+    assert tables(empty) >= TABLES
     assert all(state.applied for state in migration_status(empty))
     assert migrate(empty) == []
 
@@ -110,7 +110,7 @@ def test_two_processes_migrating_at_once(empty: Config) -> None:
     for child in children:
         child.join(timeout=120)
     assert [c.exitcode for c in children] == [0, 0]
-    assert TABLES <= tables(empty)
+    assert tables(empty) >= TABLES
     assert migrate(empty) == []
 
 

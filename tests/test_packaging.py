@@ -24,7 +24,7 @@ print("ok", ApprovalStore(db).get(made.id).status.value)
 def test_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
         check=True, capture_output=True,
     )
     wheel = next(wheels.glob("genie_repo-*.whl"))

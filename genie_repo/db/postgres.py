@@ -65,7 +65,8 @@ class PostgresDatabase:
             "row_factory": dict_row,
             "prepare_threshold": options.prepare_threshold,
             "connect_timeout": options.connect_timeout,
-            "options": "-c TimeZone=UTC",
+            # UTC sessions, keeping any options the DSN carries (e.g. a search_path)
+            "options": (config.conninfo().get("options", "") + " -c TimeZone=UTC").strip(),
         }
         self._local = threading.local()
         conninfo = psycopg.conninfo.make_conninfo(config.dsn or "")
@@ -173,7 +174,7 @@ class PostgresDatabase:
         self, conn: psycopg.Connection[Any], query: Query, values: dict[str, Any]
     ) -> psycopg.Cursor[Any]:
         try:
-            return conn.execute(query.sql, values)  # type: ignore[arg-type]
+            return conn.execute(query.sql, values)
         except (psycopg.Error, UnicodeEncodeError) as exc:
             raise self._translate(exc, query) from exc
 

@@ -8,8 +8,10 @@ declared `BOOLEAN` come back as bools, so stores see the same values on both dia
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,10 +56,8 @@ def create_private_file(path: Path) -> None:
     if not path.parent.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
-        try:
+        with contextlib.suppress(FileExistsError):
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        except FileExistsError:
-            pass
 
 
 class SqliteDatabase:
@@ -82,7 +82,7 @@ class SqliteDatabase:
         self._synchronous = "FULL" if durability == "full" else "NORMAL"
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
-        self._connections: list[apsw.Connection] = []
+        self._connections: set[apsw.Connection] = set()
         self._lock = threading.Lock()
         self._converters: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
         self._closed = False
@@ -108,14 +108,19 @@ class SqliteDatabase:
         self._local.conn = conn
         self._local.depth = 0
         with self._lock:
-            self._connections.append(conn)
+            self._connections.add(conn)
+        # When the thread ends its thread-local values go; close its connection with them, so
+        # short-lived threads do not pile up open connections until close().
+        self._local.reaper = _Reaper()
+        weakref.finalize(self._local.reaper, _close_connection, conn, self._connections, self._lock)
         return conn
 
     def close(self) -> None:
         """Close every thread's connection; later calls raise."""
         self._closed = True
         with self._lock:
-            connections, self._connections = self._connections, []
+            connections = list(self._connections)
+            self._connections.clear()
         for conn in connections:
             conn.close()
         self._local = threading.local()
@@ -239,6 +244,18 @@ class SqliteDatabase:
                 row = next(cursor, None)
         except (apsw.Error, UnicodeDecodeError) as exc:
             raise _translate(exc, query) from exc
+
+
+class _Reaper:
+    """A thread-local token whose collection (at thread exit) closes the thread's connection."""
+
+
+def _close_connection(
+    conn: apsw.Connection, connections: set[apsw.Connection], lock: threading.Lock
+) -> None:
+    with lock:
+        connections.discard(conn)
+    conn.close()
 
 
 def _translate(exc: BaseException, query: Query | None) -> GenieRepoError:

@@ -128,10 +128,9 @@ class ApprovalStore(Store):
 
 
 def _status(value: object) -> str:
-    try:
+    """The status value of an ApprovalStatus or its string, else InvalidInput."""
+    if isinstance(value, str) and value in ApprovalStatus._value2member_map_:
         return ApprovalStatus(value).value
-    except ValueError:
-        raise InvalidInput(
-            f"unknown approval status {value!r}; one of "
-            + ", ".join(s.value for s in ApprovalStatus)
-        ) from None
+    raise InvalidInput(
+        f"unknown approval status {value!r}; one of " + ", ".join(s.value for s in ApprovalStatus)
+    )

@@ -114,3 +114,17 @@ def test_threads_share_one_database(scratch: Database) -> None:
     for thread in threads:
         thread.join()
     assert scratch.fetch_value("scratch.count") == 100
+
+
+def test_a_finished_thread_leaves_no_open_sqlite_connection(make_config: Any) -> None:
+    from genie_repo.db.sqlite import SqliteDatabase
+
+    db = SqliteDatabase(make_config("sqlite").sqlite_path)  # PostgreSQL's belong to the pool
+    before = len(db._connections)
+    threads = [threading.Thread(target=db.fetch_value, args=("stats.size_bytes",))
+               for _ in range(5)]
+    for thread in threads:
+        thread.start()
+        thread.join()
+    assert len(db._connections) == before
+    db.close()

@@ -70,7 +70,8 @@ def test_resolve_only_while_pending(store: ApprovalStore, clock: FakeClock) -> N
     approval = new(store)
     clock.advance(seconds=5)
     done = store.resolve(approval.id, status="rejected", resolved_by="alice", feedback="no")
-    assert (done.status, done.resolved_by, done.feedback) == (ApprovalStatus.REJECTED, "alice", "no")
+    assert (done.status, done.resolved_by, done.feedback) == (
+        ApprovalStatus.REJECTED, "alice", "no")
     assert done.resolved_at == clock.now
     with pytest.raises(Conflict, match="rejected"):
         store.resolve(approval.id, status="approved", resolved_by="bob")
