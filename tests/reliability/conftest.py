@@ -10,8 +10,9 @@ import pytest
 from genie_repo import Config, migrate
 from tests.reliability.pgserver import PrivatePostgres
 
-# Distinctive, so a grep of any captured text finds it if it ever leaks.
-PRIVATE_PASSWORD = "pw-" + uuid.uuid4().hex
+# Distinctive, so a grep of any captured text finds it if it ever leaks; with the characters
+# that need quoting in a URL or a key=value DSN.
+PRIVATE_PASSWORD = f"pw-{uuid.uuid4().hex} @:/?#%&=;'\\\""
 
 
 @pytest.fixture(scope="session")

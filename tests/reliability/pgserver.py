@@ -15,8 +15,10 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
+from psycopg import sql
 
 PASSWORD_USER = "genie_pw"
 
@@ -94,7 +96,8 @@ class PrivatePostgres:
         self._started = True
         self._pg_ctl_start()
         with psycopg.connect(self.dsn("postgres"), autocommit=True) as conn:
-            conn.execute(f"CREATE ROLE {PASSWORD_USER} LOGIN SUPERUSER PASSWORD '{self.password}'")
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER PASSWORD {}").format(
+                sql.Identifier(PASSWORD_USER), sql.Literal(self.password)))
 
     def _pg_ctl_start(self) -> None:
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 "
@@ -119,7 +122,8 @@ class PrivatePostgres:
     # -- addresses ---------------------------------------------------------------------------
 
     def dsn(self, dbname: str, *, user: str = "postgres", password: str | None = None) -> str:
-        auth = user if password is None else f"{user}:{password}"
+        """A URL DSN (the password percent-encoded)."""
+        auth = user if password is None else f"{user}:{quote(password, safe='')}"
         return f"postgresql://{auth}@127.0.0.1:{self.port}/{dbname}?connect_timeout=5"
 
     def create_database(self, name: str, *, template: str = "template1") -> str:
