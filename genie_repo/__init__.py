@@ -21,30 +21,64 @@ from genie_repo.models.approvals import (
     Clarification,
     ClarifyStatus,
 )
+from genie_repo.models.checkpoints import (
+    CheckpointRef,
+    CheckpointTuple,
+    Payload,
+    PendingWrite,
+    Write,
+)
+from genie_repo.models.sessions import (
+    Event,
+    Session,
+    SessionInfo,
+    SessionKey,
+    SessionPage,
+    Summary,
+    UserKey,
+)
+from genie_repo.retry import with_retry
 from genie_repo.stores.approvals import ApprovalStore
+from genie_repo.stores.checkpoints import CheckpointStore
 from genie_repo.stores.clarifications import ClarificationStore
+from genie_repo.stores.sessions import SessionStore
 from genie_repo.stores.stats import StatsStore
 
 __all__ = [
     "Approval",
     "ApprovalStatus",
     "ApprovalStore",
+    "CheckpointRef",
+    "CheckpointStore",
+    "CheckpointTuple",
     "Clarification",
     "ClarificationStore",
     "ClarifyStatus",
     "Config",
     "Conflict",
     "Database",
+    "Event",
     "GenieRepoError",
     "InvalidInput",
     "MigrationError",
     "NotFound",
+    "Payload",
+    "PendingWrite",
     "PoolOptions",
     "QueryRegistryError",
+    "Session",
+    "SessionInfo",
+    "SessionKey",
+    "SessionPage",
+    "SessionStore",
     "StatsStore",
+    "Summary",
     "TransientError",
+    "UserKey",
+    "Write",
     "migrate",
     "migration_status",
     "open_database",
     "rollback_migrations",
+    "with_retry",
 ]

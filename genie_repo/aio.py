@@ -41,7 +41,9 @@ from genie_repo.db import open_database as open_database_sync
 from genie_repo.errors import GenieRepoError
 from genie_repo.stores.approvals import ApprovalStore
 from genie_repo.stores.base import Store
+from genie_repo.stores.checkpoints import CheckpointStore
 from genie_repo.stores.clarifications import ClarificationStore
+from genie_repo.stores.sessions import SessionStore
 from genie_repo.stores.stats import StatsStore
 
 S = TypeVar("S", bound=Store)
@@ -237,9 +239,19 @@ class AsyncStatsStore(AsyncTwin[StatsStore]):
     """Async twin of StatsStore."""
 
 
+class AsyncSessionStore(AsyncTwin[SessionStore]):
+    """Async twin of SessionStore."""
+
+
+class AsyncCheckpointStore(AsyncTwin[CheckpointStore]):
+    """Async twin of CheckpointStore."""
+
+
 __all__ = [
     "AsyncApprovalStore",
+    "AsyncCheckpointStore",
     "AsyncClarificationStore",
+    "AsyncSessionStore",
     "AsyncStatsStore",
     "AsyncTwin",
     "open_database",

@@ -42,7 +42,7 @@ class Config:
     db_file: str | os.PathLike[str] | None = None
     dsn: str | None = None
     durability: Literal["normal", "full"] = "normal"  # SQLite synchronous=NORMAL or FULL
-    busy_timeout_ms: int = 15_000
+    busy_timeout_ms: int = 15_000  # how long a SQLite writer waits for another before BUSY
     pool: PoolOptions = field(default_factory=PoolOptions)
 
     def __post_init__(self) -> None:
@@ -52,8 +52,8 @@ class Config:
             self.conninfo()  # parse now: a malformed DSN fails here, not at first query
         if self.durability not in ("normal", "full"):
             raise InvalidInput("durability must be 'normal' or 'full'")
-        if self.busy_timeout_ms < 15_000:
-            raise InvalidInput("busy_timeout_ms must be at least 15000")
+        if not isinstance(self.busy_timeout_ms, int) or self.busy_timeout_ms <= 0:
+            raise InvalidInput("busy_timeout_ms must be a positive number of milliseconds")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Config:

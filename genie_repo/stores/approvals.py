@@ -29,6 +29,10 @@ class ApprovalStore(Store):
         "approvals.resolve",
         "approvals.expire_stale",
     )
+    IDEMPOTENT_METHODS = frozenset({
+        "get", "list_by_thread", "list_by_tenant", "list_by_status", "list_pending",
+        "expire_stale",
+    })
 
     def create(
         self,

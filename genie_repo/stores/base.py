@@ -16,6 +16,8 @@ class Store:
     """A store names the queries it uses; a missing one fails when the store is built."""
 
     QUERIES: ClassVar[tuple[str, ...]] = ()
+    # Methods safe to call again after a lost reply (`with_retry` retries only these).
+    IDEMPOTENT_METHODS: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, db: Database, *, clock: Clock = utc_now) -> None:
         db.registry.require(self.QUERIES)

@@ -25,6 +25,9 @@ class ClarificationStore(Store):
         "clarifications.list_pending",
         "clarifications.expire_older_than",
     )
+    IDEMPOTENT_METHODS = frozenset({
+        "get", "find_pending_by_question", "list_pending", "expire_older_than",
+    })
 
     def create(
         self, question: str, *, context: str = "", sender_context: str = "", id: str | None = None

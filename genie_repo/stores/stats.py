@@ -9,6 +9,7 @@ class StatsStore(Store):
     """Read-only counts and sizes for `genie-repo status`."""
 
     QUERIES = ("stats.table_counts", "stats.size_bytes")
+    IDEMPOTENT_METHODS = frozenset({"table_counts", "size_bytes"})
 
     def table_counts(self) -> dict[str, int]:
         """Rows per table, in schema order."""

@@ -21,7 +21,9 @@ CREATE TABLE session_events (
     invocation_id TEXT NOT NULL DEFAULT '',
     author        TEXT NOT NULL DEFAULT '',
     filter_key    TEXT NOT NULL DEFAULT '',
+    branch        TEXT NOT NULL DEFAULT '',
     timestamp     TIMESTAMPTZ NOT NULL,         -- the event's own time, not the insert time
+    state_delta   TEXT NOT NULL DEFAULT '{}', -- JSON object, temp: keys removed
     event_data    TEXT NOT NULL,              -- the framework's event JSON, byte for byte
     created_at    TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (app_name, user_id, session_id, seq),

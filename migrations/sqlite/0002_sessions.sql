@@ -21,14 +21,16 @@ CREATE TABLE session_events (
     invocation_id TEXT NOT NULL DEFAULT '',
     author        TEXT NOT NULL DEFAULT '',
     filter_key    TEXT NOT NULL DEFAULT '',
+    branch        TEXT NOT NULL DEFAULT '',
     timestamp     TIMESTAMP NOT NULL,         -- the event's own time, not the insert time
+    state_delta   TEXT NOT NULL DEFAULT '{}', -- JSON object, temp: keys removed
     event_data    TEXT NOT NULL,              -- the framework's event JSON, byte for byte
     created_at    TIMESTAMP NOT NULL,
     PRIMARY KEY (app_name, user_id, session_id, seq),
     UNIQUE (app_name, user_id, session_id, event_id),
     FOREIGN KEY (app_name, user_id, session_id)
         REFERENCES sessions (app_name, user_id, session_id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;  -- rows live in the (session, seq) key order: one b-tree fewer per append
 
 CREATE TABLE session_states (
     app_name   TEXT NOT NULL,

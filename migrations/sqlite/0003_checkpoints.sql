@@ -1,5 +1,6 @@
 -- Graph checkpoints and their pending writes. Payloads are bytes plus a type tag, so JSON
--- checkpoints and LangGraph serde output (type, bytes) both fit. Metadata is JSON for filtering.
+-- checkpoints and LangGraph serde output (type, bytes) both fit. Metadata is JSON text (filtered
+-- in SQL); run_id is derived from it so delete-by-run is an index lookup.
 -- depends: 0002_sessions
 
 CREATE TABLE checkpoints (
@@ -11,10 +12,13 @@ CREATE TABLE checkpoints (
     checkpoint_type      TEXT NOT NULL,
     checkpoint_data      BLOB NOT NULL,
     metadata             TEXT NOT NULL DEFAULT '{}',  -- JSON object
+    run_id               TEXT GENERATED ALWAYS AS (metadata ->> '$.run_id') VIRTUAL,
     PRIMARY KEY (lineage_id, checkpoint_ns, checkpoint_id)
 );
-CREATE INDEX idx_checkpoints_ts ON checkpoints (lineage_id, checkpoint_ns, ts, checkpoint_id);
+-- Newest-first listing within one namespace, and across the namespaces of a lineage.
+CREATE INDEX idx_checkpoints_ns_ts ON checkpoints (lineage_id, checkpoint_ns, ts, checkpoint_id);
 CREATE INDEX idx_checkpoints_lineage_ts ON checkpoints (lineage_id, ts, checkpoint_id);
+CREATE INDEX idx_checkpoints_run ON checkpoints (run_id) WHERE run_id IS NOT NULL;
 
 CREATE TABLE checkpoint_writes (
     lineage_id    TEXT NOT NULL,

@@ -1,0 +1,456 @@
+"""Graph checkpoints and their pending writes (the seed's GormCheckpointSaver, done right).
+
+Ordering: "newest" means the greatest (ts, checkpoint_id), namespace as a last tie-breaker. The
+LangGraph saver derives ts from its uuid6 checkpoint ids, whose text order is their time order, so
+there this is exactly LangGraph's "latest = greatest checkpoint_id".
+Reads are one query whatever the page size: the checkpoint rows come back followed by all their
+writes (plus one cursor lookup when `before` is given), never N+1. Writes are ordered in Python,
+so the database never sorts payload blobs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from genie_repo.db.protocol import Row
+from genie_repo.errors import InvalidInput, NotFound
+from genie_repo.models.checkpoints import (
+    CheckpointRef,
+    CheckpointTuple,
+    Payload,
+    PendingWrite,
+    Write,
+)
+from genie_repo.stores.base import Store
+from genie_repo.stores.limits import check_limit
+from genie_repo.timestamps import require_utc
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_TS = 2**63 - 1  # the "no before cursor" sentinel: above every storable timestamp
+_NO_LIMIT = 2**62
+Tuples = list[CheckpointTuple]  # (`list` is also a method name inside the store class)
+
+
+class CheckpointStore(Store):
+    """Checkpoints keyed by (lineage_id, checkpoint_ns, checkpoint_id), each with its pending
+    writes. Every write is idempotent (applied twice == once) and every multi-statement write is
+    one transaction, so all methods are safe to retry (see `genie_repo.retry.with_retry`)."""
+
+    QUERIES = (
+        "checkpoints.upsert_checkpoint",
+        "checkpoints.upsert_write",
+        "checkpoints.insert_write_if_absent",
+        "checkpoints.delete_checkpoint_writes",
+        "checkpoints.latest_in_ns",
+        "checkpoints.find_checkpoint",
+        "checkpoints.list_in_ns",
+        "checkpoints.list_across_ns",
+        "checkpoints.find_position",
+        "checkpoints.has_metadata_key",
+        "checkpoints.delete_lineage_writes",
+        "checkpoints.delete_lineage_checkpoints",
+        "checkpoints.prune_writes",
+        "checkpoints.prune_checkpoints",
+        "checkpoints.prune_old_writes",
+        "checkpoints.prune_old_checkpoints",
+        "checkpoints.delete_run_writes",
+        "checkpoints.delete_run_checkpoints",
+        "checkpoints.copy_checkpoints",
+        "checkpoints.copy_writes",
+    )
+    IDEMPOTENT_METHODS: ClassVar[frozenset[str]] = frozenset({
+        "put", "put_writes", "put_full", "get", "get_tuple", "list", "delete_lineage",
+        "prune", "prune_older_than", "delete_for_runs", "copy_lineage", "has_metadata_key",
+    })
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def put(
+        self,
+        lineage_id: str,
+        checkpoint_id: str,
+        checkpoint: Payload | None,
+        *,
+        ns: str = "",
+        parent_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        ts: datetime | None = None,
+    ) -> CheckpointRef:
+        """Insert or overwrite a checkpoint (its pending writes are kept). `ts` defaults to now;
+        metadata (a JSON object, default `{}`) is what `list(metadata_filter=...)` matches."""
+        params = self._checkpoint_params(
+            lineage_id, checkpoint_id, checkpoint, ns, parent_id, metadata, ts
+        )
+        self.db.execute("checkpoints.upsert_checkpoint", params)
+        return CheckpointRef(lineage_id, ns, checkpoint_id)
+
+    def put_writes(
+        self,
+        lineage_id: str,
+        checkpoint_id: str,
+        writes: Sequence[Write],
+        *,
+        task_id: str,
+        task_path: str = "",
+        ns: str = "",
+        overwrite: bool = True,
+    ) -> None:
+        """Store pending writes of one task for a checkpoint, in one transaction. A write is
+        keyed by (task_id, idx): with `overwrite` a repeat replaces it, without it the first one
+        stays (LangGraph's rule for ordinary writes). The checkpoint need not exist yet."""
+        _require_pair(lineage_id, checkpoint_id)
+        _require_text(ns, "ns")
+        _require_text(task_id, "task_id")
+        _require_text(task_path, "task_path")
+        rows = _write_rows(lineage_id, ns, checkpoint_id, writes, task_id, task_path)
+        query = "checkpoints.upsert_write" if overwrite else "checkpoints.insert_write_if_absent"
+        self.db.execute_many(query, rows)
+
+    def put_full(
+        self,
+        lineage_id: str,
+        checkpoint_id: str,
+        checkpoint: Payload | None,
+        *,
+        writes: Sequence[Write] = (),
+        ns: str = "",
+        parent_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        ts: datetime | None = None,
+    ) -> CheckpointRef:
+        """The checkpoint and exactly these pending writes, in one transaction: writes stored
+        earlier for this checkpoint are replaced, so a retried or repeated call changes nothing.
+        Each write carries its own task_id (default "") and task_path (default "")."""
+        _require_id(lineage_id, "lineage_id")
+        params = self._checkpoint_params(
+            lineage_id, checkpoint_id, checkpoint, ns, parent_id, metadata, ts
+        )
+        rows = _write_rows(lineage_id, ns, checkpoint_id, writes, "", "")
+        key = {"lineage_id": lineage_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}
+        with self.db.transaction():
+            self.db.execute("checkpoints.upsert_checkpoint", params)
+            self.db.execute("checkpoints.delete_checkpoint_writes", key)
+            if rows:
+                self.db.execute_many("checkpoints.upsert_write", rows)
+        return CheckpointRef(lineage_id, ns, checkpoint_id)
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get(
+        self, lineage_id: str, checkpoint_id: str | None = None, *, ns: str = ""
+    ) -> Payload | None:
+        """The checkpoint payload (the latest in `ns` when no id is given), or None."""
+        found = self.get_tuple(lineage_id, checkpoint_id, ns=ns)
+        return found.checkpoint if found else None
+
+    def get_tuple(
+        self, lineage_id: str, checkpoint_id: str | None = None, *, ns: str = ""
+    ) -> CheckpointTuple | None:
+        """That checkpoint with its metadata, parent and pending writes, or None. Without an id,
+        the newest in exactly namespace `ns` (default the root namespace ""). One query."""
+        _require_id(lineage_id, "lineage_id")
+        _require_text(ns, "ns")
+        if checkpoint_id is None:
+            rows = self.db.fetch_all(
+                "checkpoints.latest_in_ns", {"lineage_id": lineage_id, "checkpoint_ns": ns}
+            )
+        else:
+            _require_id(checkpoint_id, "checkpoint_id")
+            rows = self.db.fetch_all("checkpoints.find_checkpoint", {
+                "lineage_id": lineage_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id,
+            })
+        found = _tuples(lineage_id, rows)
+        return found[0] if found else None
+
+    def list(
+        self,
+        lineage_id: str,
+        ns: str | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+        metadata_filter: Mapping[str, Any] | None = None,
+    ) -> Tuples:
+        """Checkpoints of a lineage, newest first, each with its pending writes.
+
+        `ns=None` lists every namespace; a string (the root namespace is "") lists exactly that
+        one. `before` is a checkpoint id: only checkpoints strictly older than it are listed; a
+        cursor that does not exist (in `ns`, or anywhere in the lineage when ns is None) raises
+        NotFound rather than being ignored. `metadata_filter` keeps checkpoints whose metadata
+        equals it on every top-level key (evaluated in SQL). One query, plus one cursor lookup.
+        """
+        _require_id(lineage_id, "lineage_id")
+        if ns is not None:
+            _require_text(ns, "ns")
+        page = None if limit is None else check_limit(limit)
+        position = None
+        if before is not None:
+            _require_id(before, "before")
+            position = self.db.fetch_one("checkpoints.find_position", {
+                "lineage_id": lineage_id, "checkpoint_id": before,
+                "any_ns": ns is None, "checkpoint_ns": ns or "",
+            })
+            if position is None:
+                where = "any namespace" if ns is None else f"namespace {ns!r}"
+                raise NotFound(
+                    f"before cursor {before!r} is not a checkpoint of lineage {lineage_id!r} "
+                    f"in {where}"
+                )
+        query = "checkpoints.list_across_ns" if ns is None else "checkpoints.list_in_ns"
+        return self._list(query, lineage_id, ns or "", position, page, metadata_filter)
+
+    def has_metadata_key(self, lineage_id: str, key: str) -> bool:
+        """Whether any checkpoint of the lineage has this top-level metadata key."""
+        _require_id(lineage_id, "lineage_id")
+        _require_id(key, "key")
+        found = self.db.fetch_value(
+            "checkpoints.has_metadata_key", {"lineage_id": lineage_id, "key": key}
+        )
+        return bool(found)
+
+    # -- deletes and copies ---------------------------------------------------------------------
+
+    def delete_lineage(self, lineage_id: str) -> int:
+        """Every checkpoint and write of the lineage, all namespaces, in one transaction.
+        Returns the number of checkpoints deleted (0 for an unknown lineage)."""
+        _require_id(lineage_id, "lineage_id")
+        params = {"lineage_id": lineage_id}
+        with self.db.transaction():
+            self.db.execute("checkpoints.delete_lineage_writes", params)
+            return self.db.execute("checkpoints.delete_lineage_checkpoints", params)
+
+    def prune(self, lineage_id: str, *, keep_last: int) -> int:
+        """Keep the newest `keep_last` checkpoints of each namespace of the lineage (with their
+        writes); delete the others and their writes in one transaction. Returns how many
+        checkpoints were deleted. A kept checkpoint's parent may be among them."""
+        _require_id(lineage_id, "lineage_id")
+        if not isinstance(keep_last, int) or isinstance(keep_last, bool) or keep_last < 0:
+            raise InvalidInput(f"keep_last must be an integer >= 0, got {keep_last!r}")
+        params = {"lineage_id": lineage_id, "keep_last": keep_last}
+        with self.db.transaction():
+            self.db.execute("checkpoints.prune_writes", params)
+            return self.db.execute("checkpoints.prune_checkpoints", params)
+
+    def prune_older_than(self, age: timedelta) -> int:
+        """Delete, in every lineage, checkpoints whose ts is more than `age` before now, with
+        their writes, in one transaction. Returns how many checkpoints were deleted."""
+        if not isinstance(age, timedelta) or age <= timedelta(0):
+            raise InvalidInput(f"age must be a positive timedelta, got {age!r}")
+        params = {"cutoff_ts": _to_ns(self.now() - age)}
+        with self.db.transaction():
+            self.db.execute("checkpoints.prune_old_writes", params)
+            return self.db.execute("checkpoints.prune_old_checkpoints", params)
+
+    def delete_for_runs(self, run_ids: Iterable[str]) -> int:
+        """Delete every checkpoint whose metadata `run_id` is one of these, in any lineage and
+        namespace, with its writes, in one transaction. Returns how many were deleted."""
+        if isinstance(run_ids, str | bytes):
+            raise InvalidInput("run_ids must be a collection of run ids, not one string")
+        ids = list(run_ids)
+        for run_id in ids:
+            _require_id(run_id, "run_id")
+        if not ids:
+            return 0
+        params = {"run_ids": json.dumps(ids, ensure_ascii=False)}
+        with self.db.transaction():
+            self.db.execute("checkpoints.delete_run_writes", params)
+            return self.db.execute("checkpoints.delete_run_checkpoints", params)
+
+    def copy_lineage(self, source_id: str, target_id: str) -> int:
+        """Copy every checkpoint and write of `source_id` into `target_id` (same ids, all
+        namespaces; target rows with the same keys are overwritten), in one transaction. The
+        source is unchanged. Returns how many checkpoints were copied (0 for an unknown source)."""
+        _require_id(source_id, "source_id")
+        _require_id(target_id, "target_id")
+        if source_id == target_id:
+            raise InvalidInput("source_id and target_id must differ")
+        params = {"source_id": source_id, "target_id": target_id}
+        with self.db.transaction():
+            copied = self.db.execute("checkpoints.copy_checkpoints", params)
+            self.db.execute("checkpoints.copy_writes", params)
+        return copied
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _checkpoint_params(
+        self,
+        lineage_id: str,
+        checkpoint_id: str,
+        checkpoint: Payload | None,
+        ns: str,
+        parent_id: str | None,
+        metadata: Mapping[str, Any] | None,
+        ts: datetime | None,
+    ) -> dict[str, Any]:
+        """Validate everything about a checkpoint before anything is written."""
+        if checkpoint is None:
+            raise InvalidInput("checkpoint cannot be None")
+        if not isinstance(checkpoint, Payload):
+            raise InvalidInput(f"checkpoint must be a Payload, got {type(checkpoint).__name__}")
+        _require_id(lineage_id, "lineage_id")
+        _require_id(checkpoint_id, "checkpoint_id")
+        _require_text(ns, "ns")
+        if parent_id is not None:
+            _require_id(parent_id, "parent_id")
+        return {
+            "lineage_id": lineage_id,
+            "checkpoint_ns": ns,
+            "checkpoint_id": checkpoint_id,
+            "parent_checkpoint_id": parent_id or "",
+            "ts": _to_ns(self.now() if ts is None else require_utc(ts, "ts")),
+            "checkpoint_type": checkpoint.type,
+            "checkpoint_data": checkpoint.data,
+            "metadata": encode_metadata({} if metadata is None else metadata, "metadata"),
+        }
+
+    def _list(
+        self,
+        query: str,
+        lineage_id: str,
+        ns: str,
+        position: Row | None,
+        limit: int | None,
+        metadata_filter: Mapping[str, Any] | None,
+    ) -> Tuples:
+        rows = self.db.fetch_all(query, {
+            "lineage_id": lineage_id,
+            "checkpoint_ns": ns,
+            "before_ts": _MAX_TS if position is None else position["ts"],
+            "before_id": "" if position is None else position["checkpoint_id"],
+            "metadata_filter": encode_metadata(metadata_filter or {}, "metadata_filter"),
+            "limit": _NO_LIMIT if limit is None else limit,
+        })
+        return _tuples(lineage_id, rows)
+
+
+def encode_metadata(value: Mapping[str, Any], what: str) -> str:
+    """Canonical JSON (sorted keys, compact) so equal objects compare equal as text. NUL,
+    unencodable text, NaN and non-JSON values are InvalidInput on both dialects alike."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"{what} must be a JSON object (a mapping), got {type(value).__name__}")
+    _check_json_text(value, what)
+    try:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{what} cannot be encoded as JSON: {exc}") from None
+
+
+def _check_json_text(value: Any, what: str) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInput(f"{what}: text may not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"{what}: text is not valid Unicode") from None
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInput(f"{what}: object keys must be strings, got {key!r}")
+            _check_json_text(key, what)
+            _check_json_text(item, what)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_json_text(item, what)
+
+
+def _require_text(value: object, what: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be a string, got {type(value).__name__}")
+
+
+def _require_id(value: object, what: str) -> None:
+    """A non-empty string; empty is the seed's "<what> is required"."""
+    _require_text(value, what)
+    if not value:
+        raise InvalidInput(f"{what} is required")
+
+
+def _require_pair(lineage_id: object, checkpoint_id: object) -> None:
+    """The seed's message for put_writes without a target checkpoint."""
+    if not lineage_id or not checkpoint_id:
+        raise InvalidInput("lineage_id and checkpoint_id are required")
+    _require_id(lineage_id, "lineage_id")
+    _require_id(checkpoint_id, "checkpoint_id")
+
+
+def _to_ns(moment: datetime) -> int:
+    ns = (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+    if not -(2**63) <= ns < _MAX_TS:
+        raise InvalidInput(f"timestamp {moment.isoformat()} is out of range (1677-2262)")
+    return ns
+
+
+def _from_ns(ns: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=ns // 1000)
+
+
+def _write_rows(
+    lineage_id: str,
+    ns: str,
+    checkpoint_id: str,
+    writes: Sequence[Write],
+    task_id: str,
+    task_path: str,
+) -> list[dict[str, Any]]:
+    if isinstance(writes, str | bytes) or not isinstance(writes, Sequence):
+        raise InvalidInput("writes must be a sequence of Write")
+    rows = []
+    for position, write in enumerate(writes):
+        if not isinstance(write, Write):
+            raise InvalidInput(f"writes[{position}] must be a Write, got {type(write).__name__}")
+        idx = position if write.idx is None else write.idx
+        rows.append({
+            "lineage_id": lineage_id,
+            "checkpoint_ns": ns,
+            "checkpoint_id": checkpoint_id,
+            "task_id": task_id if write.task_id is None else write.task_id,
+            "task_path": task_path if write.task_path is None else write.task_path,
+            "idx": idx,
+            "seq": idx if write.seq is None else write.seq,
+            "channel": write.channel,
+            "value_type": write.value.type,
+            "value_data": write.value.data,
+        })
+    return rows
+
+
+def _write_order(write: PendingWrite) -> tuple[int, str, str, int]:
+    return (write.seq, write.task_path, write.task_id, write.idx)
+
+
+def _tuples(lineage_id: str, rows: list[Row]) -> Tuples:
+    """Checkpoint rows (part 0, in the query's order) and their writes (part 1), joined here.
+    Writes are few per checkpoint, so sorting them here is cheaper than an ORDER BY in SQL."""
+    writes: dict[tuple[str, str], list[PendingWrite]] = {}
+    checkpoints = []
+    for row in rows:
+        if row["part"] == 0:
+            checkpoints.append(row)
+            continue
+        writes.setdefault((row["checkpoint_ns"], row["checkpoint_id"]), []).append(PendingWrite(
+            task_id=row["task_id"],
+            channel=row["channel"],
+            value=Payload(type=row["value_type"], data=bytes(row["value_data"])),
+            task_path=row["task_path"],
+            idx=row["idx"],
+            seq=row["seq"],
+        ))
+    result: Tuples = []
+    for row in checkpoints:
+        ns, checkpoint_id, parent = (
+            row["checkpoint_ns"], row["checkpoint_id"], row["parent_checkpoint_id"]
+        )
+        result.append(CheckpointTuple(
+            ref=CheckpointRef(lineage_id, ns, checkpoint_id),
+            checkpoint=Payload(type=row["value_type"], data=bytes(row["value_data"])),
+            metadata=json.loads(row["metadata"]),
+            ts=_from_ns(row["ts"]),
+            parent=CheckpointRef(lineage_id, ns, parent) if parent else None,
+            pending_writes=tuple(sorted(writes.get((ns, checkpoint_id), ()), key=_write_order)),
+        ))
+    return result

@@ -1,0 +1,226 @@
+-- name: insert_session :exec
+-- Create a session; an existing one is left untouched (0 rows).
+INSERT INTO sessions (app_name, user_id, session_id, created_at, updated_at, last_seq)
+VALUES (%(app_name)s, %(user_id)s, %(session_id)s, %(now)s, %(now)s, 0)
+ON CONFLICT (app_name, user_id, session_id) DO NOTHING;
+
+-- name: delete_session :exec
+-- Events, session state and summaries go with it (ON DELETE CASCADE), in this one statement.
+DELETE FROM sessions
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s;
+
+-- name: touch_session :exec
+UPDATE sessions SET updated_at = %(now)s
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s;
+
+-- name: get_session :opt
+-- The session row with its merged state, summaries and events (last N, since a time) as JSON
+-- text, in one statement so the parts are one consistent snapshot.
+SELECT s.created_at, s.updated_at, s.last_seq,
+  (SELECT '{' || string_agg(to_json(k)::text || ':' || v, ',') || '}' FROM (
+      SELECT key AS k, value AS v FROM session_states
+      WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+      UNION ALL
+      SELECT 'app:' || key, value FROM app_states WHERE app_name = %(app_name)s
+      UNION ALL
+      SELECT 'user:' || key, value FROM user_states
+      WHERE app_name = %(app_name)s AND user_id = %(user_id)s) AS st) AS state,
+  (SELECT json_agg(json_build_array(filter_key, summary, topics::json, updated_at))::text
+   FROM session_summaries
+   WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS summaries,
+  (SELECT json_agg(json_build_array(seq, event_id, invocation_id, author, filter_key, branch,
+                                    timestamp, state_delta::json, event_data) ORDER BY seq)::text
+   FROM (SELECT * FROM session_events
+         WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+           AND (CAST(%(since)s AS timestamptz) IS NULL OR timestamp >= %(since)s)
+         ORDER BY seq DESC LIMIT %(event_limit)s) AS e) AS events
+FROM sessions s
+WHERE s.app_name = %(app_name)s AND s.user_id = %(user_id)s AND s.session_id = %(session_id)s;
+
+-- name: explain_get_session :many
+-- The plan of get_session, verbatim (the scale test checks it reads through the keys).
+EXPLAIN
+SELECT s.created_at, s.updated_at, s.last_seq,
+  (SELECT '{' || string_agg(to_json(k)::text || ':' || v, ',') || '}' FROM (
+      SELECT key AS k, value AS v FROM session_states
+      WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+      UNION ALL
+      SELECT 'app:' || key, value FROM app_states WHERE app_name = %(app_name)s
+      UNION ALL
+      SELECT 'user:' || key, value FROM user_states
+      WHERE app_name = %(app_name)s AND user_id = %(user_id)s) AS st) AS state,
+  (SELECT json_agg(json_build_array(filter_key, summary, topics::json, updated_at))::text
+   FROM session_summaries
+   WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS summaries,
+  (SELECT json_agg(json_build_array(seq, event_id, invocation_id, author, filter_key, branch,
+                                    timestamp, state_delta::json, event_data) ORDER BY seq)::text
+   FROM (SELECT * FROM session_events
+         WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+           AND (CAST(%(since)s AS timestamptz) IS NULL OR timestamp >= %(since)s)
+         ORDER BY seq DESC LIMIT %(event_limit)s) AS e) AS events
+FROM sessions s
+WHERE s.app_name = %(app_name)s AND s.user_id = %(user_id)s AND s.session_id = %(session_id)s;
+
+-- name: list_sessions_first :many
+-- Newest first (idx_sessions_updated).
+SELECT app_name, user_id, session_id, created_at, updated_at, last_seq FROM sessions
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s
+ORDER BY updated_at DESC, session_id DESC LIMIT %(limit)s;
+
+-- name: list_sessions_after :many
+-- The page after the cursor row (updated_at, session_id): keyset, so stable under inserts.
+SELECT app_name, user_id, session_id, created_at, updated_at, last_seq FROM sessions
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s
+  AND (updated_at, session_id) < (%(after_updated_at)s, %(after_session_id)s)
+ORDER BY updated_at DESC, session_id DESC LIMIT %(limit)s;
+
+-- name: list_events :many
+-- Events after a sequence number, oldest first.
+SELECT seq, event_id, invocation_id, author, filter_key, branch, timestamp, state_delta,
+       event_data
+FROM session_events
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND seq > %(after_seq)s
+ORDER BY seq LIMIT %(limit)s;
+
+-- name: append_event :one
+-- The whole append in one statement (one round trip). Bumping the session row takes its lock,
+-- so concurrent appends to one session get consecutive seqs; every other write hangs off the
+-- inserted event row, so a retried (duplicate) append writes nothing. Reports the session and the seq.
+-- Two *concurrent* appends of one new event id store it once, but the loser's bump may leave
+-- one seq number unused (order is unaffected).
+WITH bumped AS (
+    UPDATE sessions SET last_seq = last_seq + 1, updated_at = %(now)s
+    WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+      AND NOT EXISTS (SELECT 1 FROM session_events e WHERE e.app_name = %(app_name)s AND e.user_id = %(user_id)s AND e.session_id = %(session_id)s AND e.event_id = %(event_id)s)
+    RETURNING last_seq
+), inserted AS (
+    INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                                author, filter_key, branch, timestamp, state_delta, event_data,
+                                created_at)
+    SELECT %(app_name)s, %(user_id)s, %(session_id)s, last_seq, %(event_id)s, %(invocation_id)s,
+           %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, %(state_delta)s,
+           %(event_data)s, %(now)s
+    FROM bumped
+    ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
+    RETURNING seq
+), session_delta AS (
+    INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
+    SELECT %(app_name)s, %(user_id)s, %(session_id)s, d.key, d.value, %(now)s
+    FROM inserted, json_each_text(%(session_delta)s::json) AS d
+    ON CONFLICT (app_name, user_id, session_id, key)
+    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+), app_delta AS (
+    INSERT INTO app_states (app_name, key, value, updated_at)
+    SELECT %(app_name)s, d.key, d.value, %(now)s
+    FROM inserted, json_each_text(%(app_delta)s::json) AS d
+    ON CONFLICT (app_name, key)
+    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+), user_delta AS (
+    INSERT INTO user_states (app_name, user_id, key, value, updated_at)
+    SELECT %(app_name)s, %(user_id)s, d.key, d.value, %(now)s
+    FROM inserted, json_each_text(%(user_delta)s::json) AS d
+    ON CONFLICT (app_name, user_id, key)
+    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+), pruned AS (
+    DELETE FROM session_events p USING inserted
+    WHERE p.app_name = %(app_name)s AND p.user_id = %(user_id)s AND p.session_id = %(session_id)s
+      AND %(max_events)s::bigint > 0 AND p.seq <= inserted.seq - %(max_events)s::bigint
+)
+SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS session_exists,
+       COALESCE((SELECT seq FROM inserted),
+                (SELECT seq FROM session_events
+                 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND event_id = %(event_id)s)) AS seq;
+
+-- name: append_plain_event :one
+-- append_event for an event without a state delta (most events): cheaper, same guarantees.
+WITH bumped AS (
+    UPDATE sessions SET last_seq = last_seq + 1, updated_at = %(now)s
+    WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+      AND NOT EXISTS (SELECT 1 FROM session_events e WHERE e.app_name = %(app_name)s AND e.user_id = %(user_id)s AND e.session_id = %(session_id)s AND e.event_id = %(event_id)s)
+    RETURNING last_seq
+), inserted AS (
+    INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                                author, filter_key, branch, timestamp, state_delta, event_data,
+                                created_at)
+    SELECT %(app_name)s, %(user_id)s, %(session_id)s, last_seq, %(event_id)s, %(invocation_id)s,
+           %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, '{}', %(event_data)s, %(now)s
+    FROM bumped
+    ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
+    RETURNING seq
+), pruned AS (
+    DELETE FROM session_events p USING inserted
+    WHERE p.app_name = %(app_name)s AND p.user_id = %(user_id)s AND p.session_id = %(session_id)s
+      AND %(max_events)s::bigint > 0 AND p.seq <= inserted.seq - %(max_events)s::bigint
+)
+SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS session_exists,
+       COALESCE((SELECT seq FROM inserted),
+                (SELECT seq FROM session_events
+                 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND event_id = %(event_id)s)) AS seq;
+
+-- name: apply_state_delta :exec
+-- Upsert routed state (JSON objects {key: "<value JSON text>"}, one row per key) into the
+-- three scopes; the caller checks the session exists in the same transaction.
+WITH session_delta AS (
+    INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
+    SELECT %(app_name)s, %(user_id)s, %(session_id)s, d.key, d.value, %(now)s
+    FROM json_each_text(%(session_delta)s::json) AS d
+    ON CONFLICT (app_name, user_id, session_id, key)
+    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+), app_delta AS (
+    INSERT INTO app_states (app_name, key, value, updated_at)
+    SELECT %(app_name)s, d.key, d.value, %(now)s FROM json_each_text(%(app_delta)s::json) AS d
+    ON CONFLICT (app_name, key)
+    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+)
+INSERT INTO user_states (app_name, user_id, key, value, updated_at)
+SELECT %(app_name)s, %(user_id)s, d.key, d.value, %(now)s
+FROM json_each_text(%(user_delta)s::json) AS d
+ON CONFLICT (app_name, user_id, key)
+DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at;
+
+-- name: upsert_app_states :exec
+INSERT INTO app_states (app_name, key, value, updated_at)
+SELECT %(app_name)s, d.key, d.value, %(now)s FROM json_each_text(%(delta)s::json) AS d
+ON CONFLICT (app_name, key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at;
+
+-- name: upsert_user_states :exec
+INSERT INTO user_states (app_name, user_id, key, value, updated_at)
+SELECT %(app_name)s, %(user_id)s, d.key, d.value, %(now)s FROM json_each_text(%(delta)s::json) AS d
+ON CONFLICT (app_name, user_id, key)
+DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at;
+
+-- name: delete_session_state :exec
+DELETE FROM session_states
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND key = %(key)s;
+
+-- name: delete_app_state :exec
+DELETE FROM app_states WHERE app_name = %(app_name)s AND key = %(key)s;
+
+-- name: delete_user_state :exec
+DELETE FROM user_states WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND key = %(key)s;
+
+-- name: list_session_states :many
+SELECT key, value FROM session_states
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s ORDER BY key;
+
+-- name: list_app_states :many
+SELECT key, value FROM app_states WHERE app_name = %(app_name)s ORDER BY key;
+
+-- name: list_user_states :many
+SELECT key, value FROM user_states WHERE app_name = %(app_name)s AND user_id = %(user_id)s
+ORDER BY key;
+
+-- name: upsert_summary :exec
+-- One summary per (session, filter_key); the newest write wins.
+INSERT INTO session_summaries (app_name, user_id, session_id, filter_key, summary, topics,
+                               updated_at)
+VALUES (%(app_name)s, %(user_id)s, %(session_id)s, %(filter_key)s, %(summary)s, %(topics)s, %(now)s)
+ON CONFLICT (app_name, user_id, session_id, filter_key)
+DO UPDATE SET summary = EXCLUDED.summary, topics = EXCLUDED.topics,
+              updated_at = EXCLUDED.updated_at;
+
+-- name: find_summary_text :scalar
+SELECT summary FROM session_summaries
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND filter_key = %(filter_key)s;
