@@ -1,13 +1,16 @@
 """Units of work the reliability tests run in child processes and check afterwards.
 
-A *crash unit* is one atomic write (one transaction) that leaves several rows behind; after a
-SIGKILL either all of them are visible or none, and `half_written` finds any unit that is torn.
+A *crash unit* is one atomic store call (one transaction) that leaves several rows behind; after
+a SIGKILL either all of them are visible or none, and `crash_units_visible` finds torn ones. The
+child cycles through three kinds: an approval and a clarification in one `db.transaction()`,
+`append_event` (event row, state delta, session counter) and `put_full` (checkpoint + writes).
 A *mixed step* is one call of a concurrent writer; `check_mixed` proves every acknowledged one
 is present with the final state the writer left it in.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,14 +20,23 @@ import psycopg
 from genie_repo import (
     ApprovalStatus,
     ApprovalStore,
+    CheckpointStore,
     ClarificationStore,
     ClarifyStatus,
     Config,
     Database,
+    Event,
     NotFound,
+    Payload,
+    SessionKey,
+    SessionStore,
+    Write,
 )
 
 BLOB = "x" * 64_000  # large enough that a kill often lands in the middle of a write
+CRASH_SESSION = SessionKey("crash-app", "crash-user", "crash-session")
+WRITES_PER_CHECKPOINT = 5
+CRASH_KINDS = ("pair", "append", "put_full")
 
 
 def raw_rows(config: Config, sql: str) -> list[tuple[Any, ...]]:
@@ -42,21 +54,50 @@ def raw_rows(config: Config, sql: str) -> list[tuple[Any, ...]]:
 # -- crash units --------------------------------------------------------------------------------
 
 
+def crash_kind(uid: str) -> str:
+    return CRASH_KINDS[int(uid.rsplit("-", 1)[1]) % len(CRASH_KINDS)]
+
+
 def crash_unit(db: Database, uid: str) -> None:
-    """One transaction: an approval and a clarification sharing an id."""
-    approvals, clarifications = ApprovalStore(db), ClarificationStore(db)
-    with db.transaction():
-        approvals.create(id=uid, thread_id="crash", run_id=uid, tool_name="tool", args=BLOB)
-        clarifications.create(f"question {uid}", context=BLOB, id=uid)
+    """One atomic write of the kind `crash_kind(uid)` names."""
+    kind = crash_kind(uid)
+    if kind == "pair":
+        approvals, clarifications = ApprovalStore(db), ClarificationStore(db)
+        with db.transaction():
+            approvals.create(id=uid, thread_id="crash", run_id=uid, tool_name="tool", args=BLOB)
+            clarifications.create(f"question {uid}", context=BLOB, id=uid)
+    elif kind == "append":
+        sessions = SessionStore(db)
+        sessions.create_session(CRASH_SESSION)
+        sessions.append_event(CRASH_SESSION, Event(
+            id=uid, payload=json.dumps({"blob": BLOB}), state_delta={f"k-{uid}": uid}))
+        sessions.close()
+    else:
+        data = Payload("bytes", BLOB.encode())
+        CheckpointStore(db).put_full(
+            "crash", uid, data,
+            writes=[Write(f"channel-{i}", data, task_id="t") for i in range(WRITES_PER_CHECKPOINT)])
 
 
 def crash_unit_present(db: Database, uid: str) -> bool:
+    """Read back through the library (the next open after a kill must serve reads)."""
+    kind = crash_kind(uid)
     try:
-        approval = ApprovalStore(db).get(uid)
-        clarification = ClarificationStore(db).get(uid)
+        if kind == "pair":
+            return (ApprovalStore(db).get(uid).args == BLOB
+                    and ClarificationStore(db).get(uid).context == BLOB)
     except NotFound:
         return False
-    return approval.args == BLOB and clarification.context == BLOB
+    if kind == "append":
+        sessions = SessionStore(db)
+        try:
+            session = sessions.get_session(CRASH_SESSION)
+        finally:
+            sessions.close()
+        return session is not None and session.state.get(f"k-{uid}") == uid and any(
+            e.id == uid for e in session.events)
+    found = CheckpointStore(db).get_tuple("crash", uid)
+    return found is not None and len(found.pending_writes) == WRITES_PER_CHECKPOINT
 
 
 def crash_units_visible(config: Config) -> tuple[set[str], set[str]]:
@@ -64,44 +105,105 @@ def crash_units_visible(config: Config) -> tuple[set[str], set[str]]:
     approvals = dict(raw_rows(config, "SELECT id, length(args) FROM approvals "
                                       "WHERE thread_id = 'crash'"))
     clarifications = dict(raw_rows(config, "SELECT id, length(context) FROM clarifications"))
-    complete = {uid for uid, size in approvals.items()
-                if size == len(BLOB) and clarifications.get(uid) == len(BLOB)}
-    return complete, (approvals.keys() | clarifications.keys()) - complete
+    pairs = {uid for uid, size in approvals.items()
+             if size == len(BLOB) and clarifications.get(uid) == len(BLOB)}
+    torn = (approvals.keys() | clarifications.keys()) - pairs
+
+    events = {r[0] for r in raw_rows(config, "SELECT event_id FROM session_events")}
+    states = {r[0][2:] for r in raw_rows(config, "SELECT key FROM session_states")}
+    last_seq = raw_rows(config, "SELECT last_seq FROM sessions")
+    seqs = sorted(r[0] for r in raw_rows(config, "SELECT seq FROM session_events"))
+    appends = events & states
+    torn |= events ^ states
+    if last_seq and seqs != list(range(1, last_seq[0][0] + 1)):
+        torn.add(f"session sequence {seqs[-5:]} vs last_seq {last_seq}")
+
+    checkpoints = {r[0] for r in raw_rows(
+        config, "SELECT checkpoint_id FROM checkpoints WHERE lineage_id = 'crash'")}
+    writes = dict(raw_rows(config, "SELECT checkpoint_id, count(*) FROM checkpoint_writes "
+                                   "WHERE lineage_id = 'crash' GROUP BY checkpoint_id"))
+    full = {uid for uid in checkpoints if writes.get(uid) == WRITES_PER_CHECKPOINT}
+    torn |= (checkpoints | writes.keys()) - full
+    return pairs | appends | full, torn
 
 
 # -- mixed concurrent writers -------------------------------------------------------------------
 
+MIXED_KINDS = 8
+
+
+def mixed_session(worker: int) -> SessionKey:
+    return SessionKey("mixed", f"user-{worker}", "session")
+
 
 def mixed_step(db: Database, worker: int, i: int) -> None:
-    """Step i of worker `worker`: creates on even steps, compare-and-set the previous on odd."""
-    approvals, clarifications = ApprovalStore(db), ClarificationStore(db)
-    kind = i % 4
+    """Step i of worker `worker`: creates on some steps, compare-and-set of the previous on the
+    next; appends with a state delta (session, user and shared app keys), checkpoint put_full."""
+    kind = i % MIXED_KINDS
     if kind == 0:
-        approvals.create(id=f"w{worker}-a{i}", thread_id=f"thread-{worker}", run_id="r",
-                         tool_name="tool", tenant_id=f"tenant-{worker}")
+        ApprovalStore(db).create(id=f"w{worker}-a{i}", thread_id=f"thread-{worker}", run_id="r",
+                                 tool_name="tool", tenant_id=f"tenant-{worker}")
     elif kind == 1:
-        approvals.resolve(f"w{worker}-a{i - 1}", status="approved", resolved_by=f"w{worker}")
+        ApprovalStore(db).resolve(f"w{worker}-a{i - 1}", status="approved",
+                                  resolved_by=f"w{worker}")
     elif kind == 2:
-        clarifications.create(f"w{worker} q{i}", id=f"w{worker}-c{i}")
+        ClarificationStore(db).create(f"w{worker} q{i}", id=f"w{worker}-c{i}")
+    elif kind == 3:
+        ClarificationStore(db).answer(f"w{worker}-c{i - 1}", f"answer {i}")
+    elif kind in (4, 5):
+        sessions = SessionStore(db)
+        sessions.create_session(mixed_session(worker))
+        sessions.append_event(mixed_session(worker), Event(
+            id=f"w{worker}-e{i}", state_delta={"last": i, "user:last": i, "app:shared": i,
+                                               f"app:w{worker}": i}))
+        sessions.close()
+    elif kind == 6:
+        data = Payload("json", json.dumps({"step": i}).encode())
+        CheckpointStore(db).put_full(f"lineage-{worker}", f"cp-{i:05d}", data,
+                                     writes=[Write("out", data, task_id="t")])
     else:
-        clarifications.answer(f"w{worker}-c{i - 1}", f"answer {i}")
+        SessionStore(db).update_user_state(mixed_session(worker).user_key, {"step": i})
 
 
 def check_mixed(db: Database, workers: int, steps: int) -> list[str]:
     """Every step of every worker is visible with its final state; returns the problems."""
     problems: list[str] = []
     approvals, clarifications = ApprovalStore(db), ClarificationStore(db)
+    sessions, checkpoints = SessionStore(db), CheckpointStore(db)
     checks: list[tuple[str, Callable[[], bool]]] = []
+    by_kind = {k: [i for i in range(steps) if i % MIXED_KINDS == k] for k in range(MIXED_KINDS)}
     for w in range(workers):
-        for i in range(0, steps, 4):
-            aid, cid = f"w{w}-a{i}", f"w{w}-c{i + 2}"
-            resolved = i + 1 < steps
-            answered = i + 3 < steps
-            checks.append((aid, lambda aid=aid, r=resolved: approvals.get(aid).status
+        for i in by_kind[0]:
+            done = i + 1 < steps
+            checks.append((f"w{w}-a{i}", lambda aid=f"w{w}-a{i}", r=done: approvals.get(aid).status
                            == (ApprovalStatus.APPROVED if r else ApprovalStatus.PENDING)))
-            if i + 2 < steps:
-                checks.append((cid, lambda cid=cid, a=answered: clarifications.get(cid).status
-                               == (ClarifyStatus.ANSWERED if a else ClarifyStatus.PENDING)))
+        for i in by_kind[2]:
+            done = i + 1 < steps
+            checks.append((f"w{w}-c{i}", lambda cid=f"w{w}-c{i}", a=done: clarifications.get(
+                cid).status == (ClarifyStatus.ANSWERED if a else ClarifyStatus.PENDING)))
+        appended = sorted(by_kind[4] + by_kind[5])
+        session = sessions.get_session(mixed_session(w))
+        if session is None:
+            problems.append(f"worker {w}: session missing")
+            continue
+        if [e.id for e in session.events] != [f"w{w}-e{i}" for i in appended]:
+            problems.append(f"worker {w}: events {len(session.events)} of {len(appended)}")
+        if [e.seq for e in session.events] != list(range(1, len(appended) + 1)):
+            problems.append(f"worker {w}: event sequence has gaps")
+        if session.state.get("last") != appended[-1] or session.state.get(
+                f"app:w{w}") != appended[-1]:
+            problems.append(f"worker {w}: session/app state lost an update")
+        user_steps = by_kind[7]
+        if sessions.list_user_states(mixed_session(w).user_key) != {
+                "last": appended[-1], "step": user_steps[-1]}:
+            problems.append(f"worker {w}: user state lost an update")
+        listed = [t.ref.checkpoint_id for t in checkpoints.list(f"lineage-{w}")]
+        if sorted(listed) != [f"cp-{i:05d}" for i in by_kind[6]]:
+            problems.append(f"worker {w}: checkpoints {len(listed)} of {len(by_kind[6])}")
+    app_shared = sessions.list_app_states("mixed").get("shared")
+    if app_shared not in {sorted(by_kind[4] + by_kind[5])[-1]}:
+        problems.append(f"shared app key holds {app_shared!r}")
+    sessions.close()
     for name, check in checks:
         try:
             if not check():
