@@ -6,12 +6,14 @@ locked" never reaches a caller; on PostgreSQL the same workload runs through eac
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import apsw
 import pytest
 
-from genie_repo import Config, open_database
+from genie_repo import ApprovalStore, Config, TransientError, open_database
 from tests.reliability.processes import finish_child, start_child, wait_until
 from tests.reliability.workloads import check_mixed
 
@@ -44,3 +46,34 @@ def test_four_processes_times_500_mixed_writes(
         assert check_mixed(db, WORKERS, STEPS) == []
     finally:
         db.close()
+
+
+def test_sqlite_writer_blocked_past_its_busy_timeout_gets_transient_error(
+    make_config: Callable[[str], Config],
+) -> None:
+    """Within the busy timeout a writer waits its turn (the test above); past it, the caller
+    gets TransientError (retryable), not a hang and not a raw "database is locked"."""
+    config = make_config("sqlite")
+    blocker = apsw.Connection(str(config.sqlite_path))
+    blocker.execute("BEGIN IMMEDIATE")  # another process's open write transaction
+    db = open_database(Config(db_file=config.sqlite_path, busy_timeout_ms=200))
+    store = ApprovalStore(db)
+    outcome: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            store.create(id="a", thread_id="t", run_id="r", tool_name="tool")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    try:
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(timeout=30)
+        assert not writer.is_alive(), "a writer blocked past its busy timeout hung"
+        assert len(outcome) == 1 and type(outcome[0]) is TransientError, outcome
+        blocker.execute("ROLLBACK")
+        assert store.create(id="a", thread_id="t", run_id="r", tool_name="tool").id == "a"
+    finally:
+        db.close()
+        blocker.close()

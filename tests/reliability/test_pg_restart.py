@@ -32,9 +32,17 @@ def advance(report: LoadReport, writes: int, what: str) -> None:
     assert report.unexpected == [], report.unexpected
 
 
-def stored_ids(dsn: str) -> set[str]:
+def stored_ids(dsn: str) -> dict[str, set[str]]:
+    """What the server holds, read with the driver."""
+    queries = {
+        "approval": "SELECT id FROM approvals WHERE thread_id = 'load'",
+        "event": "SELECT event_id FROM session_events WHERE app_name = 'load'",
+        "checkpoint": "SELECT c.checkpoint_id FROM checkpoints c JOIN checkpoint_writes w "
+                      "USING (lineage_id, checkpoint_ns, checkpoint_id) WHERE lineage_id = 'load'",
+    }
     with psycopg.connect(dsn) as conn:
-        return {r[0] for r in conn.execute("SELECT id FROM approvals WHERE thread_id = 'load'")}
+        return {kind: {r[0] for r in conn.execute(sql)}  # type: ignore[call-overload]
+                for kind, sql in queries.items()}
 
 
 @pytest.mark.slow
@@ -58,9 +66,12 @@ def test_restart_and_killed_backends_are_ridden_through(
         assert felt_restart > 0 and len(report.transient) > felt_restart
         assert all(type(e) is TransientError and e.dialect == "postgres"
                    for e in report.transient)
-        assert set(report.acknowledged) <= stored_ids(dsn)
-        # Same Database object, same pool: still serving.
-        assert ApprovalStore(db).get(report.acknowledged[-1]).thread_id == "load"
+        stored = stored_ids(dsn)
+        assert report.acknowledged.keys() == stored.keys()
+        for kind, ids in report.acknowledged.items():
+            assert set(ids) <= stored[kind], f"acknowledged {kind}s lost"
+        # The same Database object, the same pool: still serving.
+        assert ApprovalStore(db).get(report.acknowledged["approval"][-1]).thread_id == "load"
     finally:
         db.close()
 
