@@ -9,14 +9,16 @@ different) is a finding.
 
 from __future__ import annotations
 
+import functools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from genie_repo import (
     ApprovalStore,
+    CheckpointStore,
     ClarificationStore,
     Config,
     Conflict,
@@ -24,6 +26,7 @@ from genie_repo import (
     GenieRepoError,
     InvalidInput,
     NotFound,
+    SessionStore,
 )
 from tests.reliability.dump import Dumper, purge_large_rows
 
@@ -62,6 +65,9 @@ NOT_TEXT: dict[str, Any] = {
     "dict": {"a": 1},
     "list": ["a"],
     "bool": True,
+    "deep-nesting": functools.reduce(lambda inner, _: [inner], range(100_000), []),
+    "json-edge-numbers": {"big": 2**70, "negative-zero": -0.0, "tiny": 5e-324, "huge": 1e308,
+                          "big-float": 12345678901234567890.0},
 }
 
 PLUS_ONE, MINUS_FIVE = timezone(timedelta(hours=1)), timezone(timedelta(hours=-5))
@@ -96,6 +102,8 @@ class Stores:
     db: Database
     approvals: ApprovalStore
     clarifications: ClarificationStore
+    sessions: SessionStore
+    checkpoints: CheckpointStore
     counter: int = 0
     # key -> ids created with that value, for checking that lookups find exactly them
     tenants: dict[str, set[str]] = field(default_factory=dict)
@@ -103,7 +111,11 @@ class Stores:
 
     @classmethod
     def open(cls, db: Database) -> Stores:
-        return cls(db, ApprovalStore(db), ClarificationStore(db))
+        return cls(db, ApprovalStore(db), ClarificationStore(db), SessionStore(db),
+                   CheckpointStore(db))
+
+    def close(self) -> None:
+        self.sessions.close()
 
     def remember(self, index: dict[str, set[str]], key: str, row_id: str) -> None:
         """Note that `row_id` was stored under `key` (huge keys are purged, so not noted)."""
@@ -113,6 +125,12 @@ class Stores:
     def fresh_id(self) -> str:
         self.counter += 1
         return f"id-{self.counter}"
+
+
+def as_key(value: Any) -> Any:
+    """The value as a mapping key: unhashable ones (a caller could not build that mapping)
+    become a tuple, which is just as much not a string key."""
+    return value if isinstance(value, Hashable) else ("unhashable", type(value).__name__)
 
 
 Call = Callable[[], object]
@@ -139,6 +157,7 @@ def run_battery(
         return _run(config, dumper, stores, slots, values)
     finally:
         dumper.close()
+        stores.close()
 
 
 def _run(
