@@ -121,3 +121,53 @@ def test_clarifications_commands(config: Config, capsys: pytest.CaptureFixture[s
     assert code == 0 and json.loads(out) == {"expired": 0}
     code, out, _ = run(capsys, *target(config), "clarifications", "list")
     assert code == 0 and "(none)" in out
+
+
+def test_sessions_commands(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    from genie_repo import Event, SessionKey, SessionStore, open_database
+
+    db = open_database(config)
+    store = SessionStore(db)
+    key = SessionKey("bot", "ann", "s1")
+    store.create_session(key, {"topic": "x", "user:lang": "en", "app:model": "m"})
+    store.append_event(key, Event(author="user", payload='{"text": "hello"}'))
+    store.put_summary(key, "", "said hello")
+    db.close()
+    who = ["--app", "bot", "--user", "ann"]
+    code, out, _ = run(capsys, *target(config), "sessions", "list", *who)
+    assert code == 0 and "s1" in out
+    code, out, _ = run(capsys, *target(config), "--json", "sessions", "show", *who,
+                       "--session", "s1")
+    shown = json.loads(out)
+    assert code == 0 and shown["state"] == {"session": {"topic": "x"}, "user": {"lang": "en"},
+                                            "app": {"model": "m"}}
+    assert shown["events"][0]["payload"] == '{"text": "hello"}'
+    assert shown["summaries"] == {"": "said hello"}
+    code, out, _ = run(capsys, *target(config), "sessions", "show", *who, "--session", "s1")
+    assert code == 0 and "said hello" in out
+    code, _, _ = run(capsys, *target(config), "sessions", "delete", *who, "--session", "s1")
+    assert code == 0
+    code, _, err = run(capsys, *target(config), "sessions", "show", *who, "--session", "s1")
+    assert code == 3 and "not found" in err
+    code, _, _ = run(capsys, *target(config), "sessions", "delete", *who, "--session", "s1")
+    assert code == 3
+
+
+def test_checkpoints_commands(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    from genie_repo import CheckpointStore, Payload, open_database
+
+    db = open_database(config)
+    store = CheckpointStore(db)
+    for i in range(3):
+        store.put("run-1", f"c{i}", Payload(type="json", data=b"{}"), metadata={"step": i})
+    db.close()
+    code, out, _ = run(capsys, *target(config), "--json", "checkpoints", "list", "run-1")
+    assert code == 0 and [c["checkpoint_id"] for c in json.loads(out)] == ["c2", "c1", "c0"]
+    code, out, _ = run(capsys, *target(config), "--json", "checkpoints", "prune", "run-1",
+                       "--keep-last", "1")
+    assert code == 0 and json.loads(out) == {"deleted": 2}
+    code, out, _ = run(capsys, *target(config), "--json", "checkpoints", "prune",
+                       "--older-than-days", "30")
+    assert code == 0 and json.loads(out) == {"deleted": 0}
+    code, _, err = run(capsys, *target(config), "checkpoints", "prune", "run-1")
+    assert code == 2 and "--keep-last" in err
