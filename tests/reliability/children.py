@@ -48,15 +48,17 @@ def mixed_writer(args: dict[str, Any]) -> None:
     Path(args["ready_dir"], str(args["worker"])).touch()
     _wait_for(Path(args["go_file"]), 60)
     errors: list[str] = []
+    tokens: list[str] = []
     done = 0
     for i in range(args["steps"]):
         try:
-            mixed_step(db, args["worker"], i)
+            tokens += mixed_step(db, args["worker"], i)
             done += 1
         except Exception as exc:  # every error is a failure the parent reports
             errors.append(f"step {i}: {type(exc).__name__}: {exc}")
     db.close()
-    print(json.dumps({"done": done, "errors": errors[:20], "error_count": len(errors)}))
+    print(json.dumps({"done": done, "errors": errors[:20], "error_count": len(errors),
+                      "tokens": tokens}))
 
 
 def migrator(args: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from genie_repo import ApprovalStore, Config, TransientError, open_database
 from tests.reliability.processes import finish_child, start_child, wait_until
-from tests.reliability.workloads import check_mixed
+from tests.reliability.workloads import CRON_TASKS, MIXED_KINDS, check_mixed, prepare_mixed
 
 WORKERS = 4
 STEPS = 500
@@ -26,6 +26,9 @@ def test_four_processes_times_500_mixed_writes(
     dialect: str, fresh_config: Callable[[str], Config], tmp_path: Path
 ) -> None:
     config = fresh_config(dialect)
+    db = open_database(config)
+    prepare_mixed(db)
+    db.close()
     target = {"db_file": str(config.sqlite_path)} if dialect == "sqlite" else {"dsn": config.dsn}
     ready, go = tmp_path / "ready", tmp_path / "go"
     ready.mkdir()
@@ -41,6 +44,14 @@ def test_four_processes_times_500_mixed_writes(
     reports = [finish_child(child) for child in children]
     assert [r["errors"] for r in reports] == [[]] * WORKERS
     assert [r["done"] for r in reports] == [STEPS] * WORKERS
+    tokens = [t for r in reports for t in r["tokens"]]
+    races = [i for i in range(STEPS) if i % MIXED_KINDS == 8]
+    # set_if_absent: every raced key won by exactly one process.
+    assert sorted(t for t in tokens if t.startswith("won:")) == sorted(
+        f"won:key-{i}" for i in races)
+    # claim_due: every task's due run claimed by exactly one process.
+    assert sorted(t for t in tokens if t.startswith("claimed:")) == sorted(
+        f"claimed:task-{n}" for n in range(CRON_TASKS))
     db = open_database(config)
     try:
         assert check_mixed(db, WORKERS, STEPS) == []

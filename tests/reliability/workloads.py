@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import apsw
@@ -24,12 +25,14 @@ from genie_repo import (
     ClarificationStore,
     ClarifyStatus,
     Config,
+    CronStore,
     Database,
     Event,
     NotFound,
     Payload,
     SessionKey,
     SessionStore,
+    ShortMemoryStore,
     Write,
 )
 
@@ -129,16 +132,28 @@ def crash_units_visible(config: Config) -> tuple[set[str], set[str]]:
 
 # -- mixed concurrent writers -------------------------------------------------------------------
 
-MIXED_KINDS = 8
+MIXED_KINDS = 10
+CRON_TASKS = 20
+CLAIM_MOMENT = datetime(2030, 1, 1, tzinfo=UTC)  # every task is due then, exactly once
+TTL = timedelta(days=365)
+
+
+def prepare_mixed(db: Database) -> None:
+    """Cron tasks for the workers to claim: each due run must go to exactly one of them."""
+    cron = CronStore(db)
+    for n in range(CRON_TASKS):
+        cron.create_task(f"task-{n}", "0 * * * *", "noop")
 
 
 def mixed_session(worker: int) -> SessionKey:
     return SessionKey("mixed", f"user-{worker}", "session")
 
 
-def mixed_step(db: Database, worker: int, i: int) -> None:
+def mixed_step(db: Database, worker: int, i: int) -> list[str]:
     """Step i of worker `worker`: creates on some steps, compare-and-set of the previous on the
-    next; appends with a state delta (session, user and shared app keys), checkpoint put_full."""
+    next; appends with a state delta (session, user and shared app keys), checkpoint put_full,
+    short memory (a private set, and set_if_absent on a key every worker races for), cron
+    claims. Returns what the parent must tally across workers (races won, runs claimed)."""
     kind = i % MIXED_KINDS
     if kind == 0:
         ApprovalStore(db).create(id=f"w{worker}-a{i}", thread_id=f"thread-{worker}", run_id="r",
@@ -161,8 +176,17 @@ def mixed_step(db: Database, worker: int, i: int) -> None:
         data = Payload("json", json.dumps({"step": i}).encode())
         CheckpointStore(db).put_full(f"lineage-{worker}", f"cp-{i:05d}", data,
                                      writes=[Write("out", data, task_id="t")])
-    else:
+    elif kind == 7:
         SessionStore(db).update_user_state(mixed_session(worker).user_key, {"step": i})
+    elif kind == 8:
+        short = ShortMemoryStore(db)
+        short.set(f"w{worker}", f"k{i}", f"v{i}", TTL)
+        if short.set_if_absent("race", f"key-{i}", f"w{worker}", TTL):
+            return [f"won:key-{i}"]
+    else:
+        claims = CronStore(db).claim_due(CLAIM_MOMENT, limit=2, worker_id=f"w{worker}")
+        return [f"claimed:{c.task.name}" for c in claims]
+    return []
 
 
 def check_mixed(db: Database, workers: int, steps: int) -> list[str]:
@@ -200,6 +224,11 @@ def check_mixed(db: Database, workers: int, steps: int) -> list[str]:
         listed = [t.ref.checkpoint_id for t in checkpoints.list(f"lineage-{w}")]
         if sorted(listed) != [f"cp-{i:05d}" for i in by_kind[6]]:
             problems.append(f"worker {w}: checkpoints {len(listed)} of {len(by_kind[6])}")
+    short = ShortMemoryStore(db)
+    for w in range(workers):
+        for i in by_kind[8]:
+            if short.get(f"w{w}", f"k{i}") != f"v{i}":
+                problems.append(f"worker {w}: short memory k{i} missing")
     app_shared = sessions.list_app_states("mixed").get("shared")
     if app_shared not in {sorted(by_kind[4] + by_kind[5])[-1]}:
         problems.append(f"shared app key holds {app_shared!r}")
