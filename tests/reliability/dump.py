@@ -89,6 +89,14 @@ class Dumper:
                               self._sqlite.execute(f'SELECT * FROM "{name}"')), key=_sort_key)
                 for name in names}
 
+    def snapshot(self) -> object:
+        """Cheap proof of "nothing committed": SQLite's `PRAGMA data_version` on this separate
+        connection changes exactly when another connection commits (even a commit that rewrites
+        identical values, so it is stricter than a dump); PostgreSQL's is the hashed dump."""
+        if self._sqlite is not None:
+            return self._sqlite.execute("PRAGMA data_version").fetchall()
+        return self.dump()
+
     def close(self) -> None:
         if self._pg is not None:
             self._pg.close()

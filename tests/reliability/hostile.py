@@ -167,11 +167,11 @@ def _run(
     for value_name, value in values.items():
         for slot_name, slot in slots.items():
             call, verify = slot(stores, value)
-            before = dumper.dump()
+            before = dumper.snapshot()
             try:
                 result = call()
             except (InvalidInput, NotFound, Conflict) as exc:
-                if dumper.dump() != before:
+                if dumper.snapshot() != before:
                     findings.append(Finding(slot_name, value_name,
                                             f"{type(exc).__name__} but the database changed"))
                 continue

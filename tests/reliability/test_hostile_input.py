@@ -12,7 +12,18 @@ from typing import Any
 
 import pytest
 
-from genie_repo import ApprovalStatus, Config, InvalidInput, open_database
+from genie_repo import (
+    ApprovalStatus,
+    Config,
+    CronStore,
+    Event,
+    InvalidInput,
+    MemoryStore,
+    Payload,
+    SessionKey,
+    open_database,
+)
+from genie_repo.models.memories import MemoryUserKey
 from tests.reliability.dump import logical_dump
 from tests.reliability.hostile import (
     BATTERIES,
@@ -25,6 +36,7 @@ from tests.reliability.hostile import (
     run_battery,
 )
 from tests.reliability.slots_checkpoints import CHECKPOINT_SLOTS
+from tests.reliability.slots_more import MORE_SLOTS
 from tests.reliability.slots_sessions import SESSION_SLOTS
 
 # -- approvals ------------------------------------------------------------------------------------
@@ -146,6 +158,7 @@ def clarification_lookup(method: str) -> Slot:
 SLOTS: dict[str, Slot] = {
     **SESSION_SLOTS,
     **CHECKPOINT_SLOTS,
+    **MORE_SLOTS,
     **{f"approvals.create({f})": approval_create(f) for f in APPROVAL_TEXT_FIELDS},
     **{f"approvals.resolve({f})": approval_resolve(f)
        for f in ("approval_id", "status", "resolved_by", "feedback")},
@@ -169,7 +182,8 @@ TEN_MB_SLOTS = (
     "sessions.append_event(payload)", "sessions.append_event(filter_key)",
     "sessions.put_summary(text)", "checkpoints.put(lineage_id)",
     "checkpoints.put(metadata-value)", "checkpoints.put(payload bytes)",
-    "checkpoints.put(channel)",
+    "checkpoints.put(channel)", "memories.add_memory(content)",
+    "memories.search_memories(query)", "short_memory.set(value)", "cron.create_task(action)",
 )
 
 
@@ -230,9 +244,42 @@ def clarification_expire_older_than(stores: Stores, value: Any) -> tuple[Call, V
     return lambda: stores.clarifications.expire_older_than(age), verify
 
 
+def event_timestamp(stores: Stores, value: Any) -> tuple[Call, Verify]:
+    key = SessionKey("stamps", "user", stores.fresh_id())
+    stores.sessions.create_session(key)
+
+    def verify(result: object) -> None:
+        session = stores.sessions.get_session(key, since=value)
+        assert session is not None
+        (event,) = session.events
+        same_instant(event.timestamp, value)
+
+    return lambda: stores.sessions.append_event(key, Event(timestamp=value)), verify
+
+
+def checkpoint_ts(stores: Stores, value: Any) -> tuple[Call, Verify]:
+    lineage = stores.fresh_id()
+
+    def verify(result: object) -> None:
+        got = stores.checkpoints.get_tuple(lineage, "cp")
+        assert got is not None
+        same_instant(got.ts, value)
+
+    return lambda: stores.checkpoints.put(lineage, "cp", Payload("json", b"{}"), ts=value), verify
+
+
+def claim_due_now(stores: Stores, value: Any) -> tuple[Call, Verify]:
+    def verify(result: object) -> None:
+        assert isinstance(value, datetime)
+        assert all(c.run.started_at == value for c in result)  # type: ignore[attr-defined]
+
+    return lambda: CronStore(stores.db).claim_due(value), verify
+
+
 TIMESTAMP_SLOTS: dict[str, Slot] = {
-    **SESSION_SLOTS,
-    **CHECKPOINT_SLOTS,
+    "sessions.append_event(timestamp)": event_timestamp,
+    "checkpoints.put(ts)": checkpoint_ts,
+    "cron.claim_due(now)": claim_due_now,
     "approvals.create(expires_at)": approval_expires_at,
     "approvals.expire_stale(now)": approval_expire_stale,
     "clarifications.expire_older_than(age)": clarification_expire_older_than,
@@ -251,12 +298,17 @@ def test_timestamps_are_aware_in_range_instants_or_invalid_input(
     assert not findings, "\n".join(str(f)[:200] for f in findings)
 
 
+SESSION = SessionKey("pages", "user", "session")
+OWNER = MemoryUserKey("pages", "user")
+
+
 def test_page_sizes_outside_1_to_10000_are_invalid_input(
     dialect: str, make_config: Callable[[str], Config]
 ) -> None:
     config = make_config(dialect)
     db = open_database(config)
     stores = Stores.open(db)
+    memories, cron = MemoryStore(db), CronStore(db)
     lists: dict[str, Callable[[Any], object]] = {
         "approvals.list_by_thread": lambda n: stores.approvals.list_by_thread("t", limit=n),
         "approvals.list_by_tenant": lambda n: stores.approvals.list_by_tenant("", limit=n),
@@ -264,15 +316,30 @@ def test_page_sizes_outside_1_to_10000_are_invalid_input(
                                                                                limit=n),
         "approvals.list_pending": lambda n: stores.approvals.list_pending(limit=n),
         "clarifications.list_pending": lambda n: stores.clarifications.list_pending(limit=n),
+        "sessions.list_events": lambda n: stores.sessions.list_events(SESSION, limit=n),
+        "sessions.list_sessions": lambda n: stores.sessions.list_sessions(
+            SESSION.user_key, limit=n).sessions,
+        "checkpoints.list": lambda n: stores.checkpoints.list("l", limit=n),
+        "memories.read_memories": lambda n: memories.read_memories(OWNER, limit=n),
+        "memories.search_memories": lambda n: memories.search_memories(OWNER, "fact", limit=n),
+        "cron.list_tasks": lambda n: cron.list_tasks(limit=n),
+        "cron.list_history": lambda n: cron.list_history(limit=n),
     }
     try:
         stores.approvals.create(id="a", thread_id="t", run_id="r", tool_name="tool")
         stores.clarifications.create("q?", id="c")
+        stores.sessions.create_session(SESSION)
+        stores.sessions.append_event(SESSION, Event())
+        stores.checkpoints.put("l", "cp", Payload("json", b"{}"))
+        memories.add_memory(OWNER, "a fact")
+        cron.start_run(cron.create_task("task", "0 * * * *", "run").id)
         before = logical_dump(config)
         accepted = []
         for name, call in lists.items():
             assert len(call(10_000)) == 1 and len(call(1)) == 1, name  # type: ignore[arg-type]
             for limit in LIMITS:
+                if limit is None and name == "checkpoints.list":
+                    continue  # documented: no limit
                 try:
                     call(limit)
                     accepted.append(f"{name}(limit={limit!r})")
@@ -281,4 +348,5 @@ def test_page_sizes_outside_1_to_10000_are_invalid_input(
         assert accepted == []
         assert logical_dump(config) == before
     finally:
+        stores.close()
         db.close()
