@@ -15,6 +15,7 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -27,10 +28,16 @@ from genie_repo import (
     Config,
     Database,
     GenieRepoError,
+    MemoryStore,
     PoolOptions,
+    SessionKey,
+    SessionStore,
+    ShortMemoryStore,
+    UserKey,
     migrate,
     open_database,
 )
+from genie_repo.models.memories import MemoryUserKey
 from tests.reliability.conftest import PRIVATE_PASSWORD
 from tests.reliability.pgserver import PASSWORD_USER, PrivatePostgres
 from tests.reliability.processes import ROOT
@@ -205,3 +212,89 @@ def test_approval_queries_never_return_another_scope(
     for approval_id, (tenant, thread) in written.items():
         got_one = store.get(approval_id)
         assert (got_one.tenant_id, got_one.thread_id) == (tenant, thread)
+
+
+SCOPES = st.sampled_from(["a", "b"])
+SESSION_WRITES = st.lists(
+    st.tuples(SCOPES, SCOPES, st.sampled_from(["s1", "s2"]),
+              st.sampled_from(["k", "app:k", "user:k"]), st.integers(0, 9)),
+    min_size=1, max_size=12)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=20,
+          deadline=None)
+@given(writes=SESSION_WRITES)
+def test_session_queries_never_return_another_app_or_user(
+    db: Database, writes: list[tuple[str, str, str, str, int]]
+) -> None:
+    """A model of who owns what (last write wins per scope) against every list and get."""
+    sessions = SessionStore(db)
+    prefix = f"example-{next(EXAMPLES)}-"
+    model_sessions: dict[tuple[str, str], set[str]] = {}
+    model_state: dict[tuple[str, ...], int] = {}  # (scope, owner..., key) -> value
+    try:
+        for app, user, session_id, key, value in writes:
+            app, user = prefix + app, prefix + user
+            session_key = SessionKey(app, user, session_id)
+            sessions.create_session(session_key)
+            sessions.update_session_state(session_key, {key: value})
+            model_sessions.setdefault((app, user), set()).add(session_id)
+            scope = key.split(":")[0] if ":" in key else "session"
+            owner = {"app": (app,), "user": (app, user), "session": (app, user, session_id)}
+            model_state[(scope, *owner[scope], key)] = value
+        for (app, user), ids in model_sessions.items():
+            page = sessions.list_sessions(UserKey(app, user), limit=10_000)
+            assert {(s.app_name, s.user_id, s.session_id) for s in page.sessions} == {
+                (app, user, i) for i in ids}
+            assert sessions.list_user_states(UserKey(app, user)) == {
+                k[-1][5:]: v for k, v in model_state.items() if k[:3] == ("user", app, user)}
+            for session_id in ids:
+                got = sessions.get_session(SessionKey(app, user, session_id))
+                assert got is not None
+                expected = {k[-1]: v for k, v in model_state.items()
+                            if k[:-1] in (("app", app), ("user", app, user),
+                                          ("session", app, user, session_id))}
+                assert got.state == expected
+        for app in {a for a, _ in model_sessions}:
+            assert sessions.list_app_states(app) == {
+                k[-1][4:]: v for k, v in model_state.items() if k[:2] == ("app", app)}
+    finally:
+        sessions.close()
+
+
+MEMORY_WRITES = st.lists(
+    st.tuples(SCOPES, SCOPES, st.lists(st.sampled_from(["alpha", "beta", "gamma"]), min_size=1,
+                                       max_size=3)),
+    min_size=1, max_size=10)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=20,
+          deadline=None)
+@given(writes=MEMORY_WRITES)
+def test_memory_and_short_memory_queries_never_cross_owners(
+    db: Database, writes: list[tuple[str, str, list[str]]]
+) -> None:
+    memories, short = MemoryStore(db), ShortMemoryStore(db)
+    prefix = f"example-{next(EXAMPLES)}-"
+    owned: dict[tuple[str, str], dict[str, str]] = {}  # owner -> content -> memory id
+    short_model: dict[tuple[str, str], str] = {}
+    try:
+        for n, (app, user, words) in enumerate(writes):
+            owner = MemoryUserKey(prefix + app, prefix + user)
+            content = " ".join(words)
+            entry = memories.add_memory(owner, content)
+            owned.setdefault((owner.app_name, owner.user_id), {})[content] = entry.id
+            short.set(prefix + app, user, f"{n}", timedelta(hours=1))
+            short_model[(prefix + app, user)] = f"{n}"
+        for (app, user), contents in owned.items():
+            owner = MemoryUserKey(app, user)
+            assert {e.id for e in memories.read_memories(owner, limit=10_000)} == set(
+                contents.values())
+            for word in ("alpha", "beta", "gamma"):
+                found = {e.id for e in memories.search_memories(owner, word, limit=10_000)}
+                assert found == {i for c, i in contents.items() if word in c.split()}
+        for (memory_type, key), value in short_model.items():
+            assert short.get(memory_type, key) == value
+            assert short.count(memory_type) == sum(t == memory_type for t, _ in short_model)
+    finally:
+        memories.close()
