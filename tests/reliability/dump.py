@@ -70,8 +70,10 @@ class Dumper:
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = "
                 "current_schema() AND table_type = 'BASE TABLE' ORDER BY 1")]
             assert names, f"no tables in {config.dsn}"
+            # One row per table: its row count and a digest of its sorted row digests.
             self._sql = " UNION ALL ".join(
-                f"SELECT '{n}', md5(t::text) FROM \"{n}\" t" for n in names) + " ORDER BY 1, 2"
+                f"SELECT '{n}', count(*) || ':' || coalesce(md5(string_agg(md5(t::text), '' "
+                f"ORDER BY md5(t::text))), '') FROM \"{n}\" t" for n in names)
         else:
             self._sqlite = apsw.Connection(str(config.sqlite_path),
                                            flags=apsw.SQLITE_OPEN_READONLY)

@@ -189,9 +189,9 @@ TEN_MB_SLOTS = (
 
 @pytest.mark.parametrize("battery", sorted(BATTERIES))
 def test_hostile_value_round_trips_or_is_rejected_cleanly(
-    dialect: str, make_config: Callable[[str], Config], battery: str
+    dialect: str, fresh_config: Callable[[str], Config], battery: str
 ) -> None:
-    config = make_config(dialect)
+    config = fresh_config(dialect)
     db = open_database(config)
     slots = SLOTS if battery != "10mb" else {k: SLOTS[k] for k in TEN_MB_SLOTS}
     try:
@@ -287,9 +287,9 @@ TIMESTAMP_SLOTS: dict[str, Slot] = {
 
 
 def test_timestamps_are_aware_in_range_instants_or_invalid_input(
-    dialect: str, make_config: Callable[[str], Config]
+    dialect: str, fresh_config: Callable[[str], Config]
 ) -> None:
-    config = make_config(dialect)
+    config = fresh_config(dialect)
     db = open_database(config)
     try:
         findings = run_battery(config, Stores.open(db), TIMESTAMP_SLOTS, MOMENTS)
@@ -303,9 +303,9 @@ OWNER = MemoryUserKey("pages", "user")
 
 
 def test_page_sizes_outside_1_to_10000_are_invalid_input(
-    dialect: str, make_config: Callable[[str], Config]
+    dialect: str, fresh_config: Callable[[str], Config]
 ) -> None:
-    config = make_config(dialect)
+    config = fresh_config(dialect)
     db = open_database(config)
     stores = Stores.open(db)
     memories, cron = MemoryStore(db), CronStore(db)
