@@ -81,7 +81,7 @@ class Dumper:
     def dump(self) -> Dump:
         if self._pg is not None:
             out: Dump = {}
-            for table, digest in self._pg.execute(self._sql):  # type: ignore[arg-type]
+            for table, digest in self._pg.execute(self._sql):
                 out.setdefault(table, []).append((digest,))
             return out
         assert self._sqlite is not None
@@ -149,8 +149,7 @@ def purge_large_rows(config: Config, threshold: int = 1_000_000) -> None:
             for (name,) in pg.execute(
                     "SELECT table_name FROM information_schema.tables WHERE table_schema = "
                     "current_schema() AND table_type = 'BASE TABLE'").fetchall():
-                pg.execute(f'DELETE FROM "{name}" t WHERE length(t::text) > %s',  # type: ignore[arg-type]
-                           (threshold,))
+                pg.execute(f'DELETE FROM "{name}" t WHERE length(t::text) > %s', (threshold,))
         return
     conn = apsw.Connection(str(config.sqlite_path))
     try:

@@ -9,7 +9,6 @@ different) is a finding.
 
 from __future__ import annotations
 
-import functools
 import random
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -35,6 +34,14 @@ def _random_astral(n: int, seed: int) -> str:
     """Incompressible text of 4-byte UTF-8 characters (defeats TOAST compression of keys)."""
     rng = random.Random(seed)
     return "".join(chr(rng.randint(0x10000, 0x10FFFF)) for _ in range(n))
+
+
+def _nested(depth: int) -> list[Any]:
+    """[[[...]]] `depth` deep, built without recursion."""
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
 
 
 TEXT: dict[str, str] = {
@@ -65,7 +72,7 @@ NOT_TEXT: dict[str, Any] = {
     "dict": {"a": 1},
     "list": ["a"],
     "bool": True,
-    "deep-nesting": functools.reduce(lambda inner, _: [inner], range(100_000), []),
+    "deep-nesting": _nested(100_000),
     "json-edge-numbers": {"big": 2**70, "negative-zero": -0.0, "tiny": 5e-324, "huge": 1e308,
                           "big-float": 12345678901234567890.0},
 }

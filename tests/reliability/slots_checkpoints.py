@@ -20,7 +20,8 @@ def put(field: str) -> Slot:
         args: dict[str, Any] = {"lineage_id": stores.fresh_id(), "checkpoint_id": "cp", "ns": "",
                                 "parent_id": None, "metadata": {"m": 1}}
         writes: list[Write] = []
-        write_args = {"channel": "c", "value": DATA, "task_id": "t", "task_path": ""}
+        write_args: dict[str, Any] = {"channel": "c", "value": DATA, "task_id": "t",
+                                      "task_path": ""}
 
         def call() -> object:
             if field == "metadata-key":
@@ -103,8 +104,8 @@ def keyed(method: str) -> Slot:
             the value exactly, and the fresh lineage must be untouched unless targeted. None
             means "not given" where the API says so (latest, every namespace, no cursor)."""
             if value is None and method in ("get_tuple(id)", "list(ns)", "list(before)"):
-                assert [t.ref for t in (result if isinstance(result, list) else [result])] == [
-                    CheckpointRef(lineage, "", "cp")]  # type: ignore[union-attr]
+                found: list[Any] = result if isinstance(result, list) else [result]
+                assert [t.ref for t in found] == [CheckpointRef(lineage, "", "cp")]
             elif method == "copy_lineage(target)":
                 assert result == 1 and stores.checkpoints.get_tuple(value, "cp") is not None
             elif method == "get_tuple":

@@ -126,7 +126,8 @@ def short_keyed(method: str) -> Slot:
                 return short.count(value)
             if method == "get":
                 return short.get("type", value)
-            return short.delete("type", value)
+            short.delete("type", value)
+            return None
 
         def verify(result: object) -> None:
             if method == "set_if_absent":

@@ -60,7 +60,8 @@ def session_delta(prefix: str, key_slot: bool) -> Slot:
                 assert state[state_key] == state_value
 
         def call() -> object:
-            return stores.sessions.update_session_state(key, {state_key: state_value})
+            stores.sessions.update_session_state(key, {state_key: state_value})
+            return None
 
         return call, verify
 
@@ -77,8 +78,10 @@ def scope_update(scope: str, key_slot: bool) -> Slot:
         def call() -> object:
             state.update({as_key(value): 1} if key_slot else {"k": value})
             if scope == "app":
-                return stores.sessions.update_app_state(APP, state)
-            return stores.sessions.update_user_state(key.user_key, state)
+                stores.sessions.update_app_state(APP, state)
+            else:
+                stores.sessions.update_user_state(key.user_key, state)
+            return None
 
         def verify(result: object) -> None:
             listed = (stores.sessions.list_app_states(APP) if scope == "app"
@@ -98,10 +101,12 @@ def delete_state(scope: str) -> Slot:
 
         def call() -> object:
             if scope == "app":
-                return stores.sessions.delete_app_state(APP, value)
-            if scope == "user":
-                return stores.sessions.delete_user_state(key.user_key, value)
-            return stores.sessions.delete_session_state(key, value)
+                stores.sessions.delete_app_state(APP, value)
+            elif scope == "user":
+                stores.sessions.delete_user_state(key.user_key, value)
+            else:
+                stores.sessions.delete_session_state(key, value)
+            return None
 
         def verify(result: object) -> None:
             assert value not in stores.sessions.list_session_states(key)

@@ -41,7 +41,7 @@ def stored_ids(dsn: str) -> dict[str, set[str]]:
                       "USING (lineage_id, checkpoint_ns, checkpoint_id) WHERE lineage_id = 'load'",
     }
     with psycopg.connect(dsn) as conn:
-        return {kind: {r[0] for r in conn.execute(sql)}  # type: ignore[call-overload]
+        return {kind: {r[0] for r in conn.execute(sql)}
                 for kind, sql in queries.items()}
 
 

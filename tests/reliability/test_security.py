@@ -8,6 +8,7 @@ at DEBUG (psycopg and psycopg.pool included), and the CLI's stdout and stderr.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -105,15 +106,14 @@ def test_the_dsn_password_never_appears_anywhere(
             provoke_errors(db, private_pg, dbname, evidence)
         finally:
             db.close()
-        for wrong in password_dsns(private_pg, dbname, PRIVATE_PASSWORD + "-wrong"):
-            evidence.error(lambda w=wrong: open_database(Config(dsn=w)))
-            evidence.error(lambda w=wrong: migrate(Config(dsn=w)))
-        unreachable = dsn.replace(str(private_pg.port), "1")
-        evidence.error(lambda u=unreachable: open_database(Config(dsn=u)))
-        evidence.error(lambda u=unreachable: migrate(Config(dsn=u)))
+        failing = [*password_dsns(private_pg, dbname, PRIVATE_PASSWORD + "-wrong"),
+                   dsn.replace(str(private_pg.port), "1")]  # wrong password, nothing listening
+        for bad in failing:
+            evidence.error(functools.partial(open_database, Config(dsn=bad)))
+            evidence.error(functools.partial(migrate, Config(dsn=bad)))
         for malformed in (dsn.replace(str(private_pg.port), "not-a-port"), dsn + " = =",
                           dsn.replace("connect_timeout", "no_such_option")):
-            evidence.error(lambda m=malformed: open_database(Config(dsn=m)))
+            evidence.error(functools.partial(lambda m: open_database(Config(dsn=m)), malformed))
     wrong_url = password_dsns(private_pg, "secrets_0", "x" + PRIVATE_PASSWORD)[0]
     for given_dsn, args in ((dsn, ["status"]), (wrong_url, ["status"]),
                             (dsn, ["approvals", "resolve", "nope", "approve", "--by", "me"])):

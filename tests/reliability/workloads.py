@@ -46,7 +46,7 @@ def raw_rows(config: Config, sql: str) -> list[tuple[Any, ...]]:
     """Rows of a read-only query run with the driver itself, bypassing genie_repo."""
     if config.dsn:
         with psycopg.connect(config.dsn) as pg:
-            return list(pg.execute(sql).fetchall())  # type: ignore[arg-type]
+            return list(pg.execute(sql).fetchall())
     conn = apsw.Connection(str(config.sqlite_path), flags=apsw.SQLITE_OPEN_READONLY)
     try:
         return list(conn.execute(sql).fetchall())
@@ -195,16 +195,23 @@ def check_mixed(db: Database, workers: int, steps: int) -> list[str]:
     approvals, clarifications = ApprovalStore(db), ClarificationStore(db)
     sessions, checkpoints = SessionStore(db), CheckpointStore(db)
     checks: list[tuple[str, Callable[[], bool]]] = []
+
+    def approval_is(aid: str, resolved: bool) -> Callable[[], bool]:
+        wanted = ApprovalStatus.APPROVED if resolved else ApprovalStatus.PENDING
+        return lambda: approvals.get(aid).status == wanted
+
+    def clarification_is(cid: str, answered: bool) -> Callable[[], bool]:
+        wanted = ClarifyStatus.ANSWERED if answered else ClarifyStatus.PENDING
+        return lambda: clarifications.get(cid).status == wanted
+
     by_kind = {k: [i for i in range(steps) if i % MIXED_KINDS == k] for k in range(MIXED_KINDS)}
     for w in range(workers):
         for i in by_kind[0]:
             done = i + 1 < steps
-            checks.append((f"w{w}-a{i}", lambda aid=f"w{w}-a{i}", r=done: approvals.get(aid).status
-                           == (ApprovalStatus.APPROVED if r else ApprovalStatus.PENDING)))
+            checks.append((f"w{w}-a{i}", approval_is(f"w{w}-a{i}", done)))
         for i in by_kind[2]:
             done = i + 1 < steps
-            checks.append((f"w{w}-c{i}", lambda cid=f"w{w}-c{i}", a=done: clarifications.get(
-                cid).status == (ClarifyStatus.ANSWERED if a else ClarifyStatus.PENDING)))
+            checks.append((f"w{w}-c{i}", clarification_is(f"w{w}-c{i}", done)))
         appended = sorted(by_kind[4] + by_kind[5])
         session = sessions.get_session(mixed_session(w))
         if session is None:
