@@ -27,6 +27,7 @@ from genie_repo.models.memories import MemoryUserKey
 from tests.reliability.dump import logical_dump
 from tests.reliability.hostile import (
     BATTERIES,
+    LARGE_FLOATS,
     LIMITS,
     MOMENTS,
     Call,
@@ -347,6 +348,40 @@ def test_page_sizes_outside_1_to_10000_are_invalid_input(
                     pass
         assert accepted == []
         assert logical_dump(config) == before
+    finally:
+        stores.close()
+        db.close()
+
+
+def test_large_floats_in_json_round_trip_exactly(
+    dialect: str, fresh_config: Callable[[str], Config]
+) -> None:
+    """Every JSON the stores keep (state values, event deltas, checkpoint metadata) reads back
+    as the same Python values, of the same types."""
+    config = fresh_config(dialect)
+    db = open_database(config)
+    stores = Stores.open(db)
+    key = SessionKey("floats", "user", "session")
+    try:
+        stores.sessions.create_session(key)
+        for n, number in enumerate(LARGE_FLOATS):
+            stores.sessions.append_event(key, Event(state_delta={f"f{n}": number}))
+            stores.checkpoints.put("floats", f"cp{n}", Payload("json", b"{}"),
+                                   metadata={"f": number})
+        session = stores.sessions.get_session(key)
+        assert session is not None
+        state = [session.state[f"f{n}"] for n in range(len(LARGE_FLOATS))]
+        deltas = [e.state_delta[f"f{n}"] for n, e in enumerate(session.events)]
+        metadata = []
+        for n in range(len(LARGE_FLOATS)):
+            found = stores.checkpoints.get_tuple("floats", f"cp{n}")
+            assert found is not None
+            metadata.append(found.metadata["f"])
+        reads = {"session state": state, "event state_delta": deltas,
+                 "checkpoint metadata": metadata}
+        changed = {name: values for name, values in reads.items()
+                   if [(type(v), v) for v in values] != [(float, v) for v in LARGE_FLOATS]}
+        assert changed == {}, f"read back different numbers: {changed}"
     finally:
         stores.close()
         db.close()
