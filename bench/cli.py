@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Run {data['started_at'][:16]} UTC, {data['seconds']} s, "
             f"{plan['rounds']} rounds x {plan['batch']} calls per side"
             f"{' (--quick)' if args.quick else ''}{' (--scale)' if args.scale else ''}, "
-            f"load average {data['load_average']['start'][0]} at start.\n"
+            f"load average {data['load_average']['start'][0]} at start.\n\n"
             f"Machine: {machine_line(data['machine'])}.\n\n{render(data, markdown=True)}"
         )
     return 0
