@@ -23,7 +23,10 @@ def require_utc(value: datetime, what: str = "timestamp") -> datetime:
         raise InvalidInput(f"{what} must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(f"{what} must be timezone-aware")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01 00:00+01:00 is before year 1 in UTC
+        raise InvalidInput(f"{what} is outside the years 1-9999 in UTC") from None
 
 
 def to_sqlite_text(value: datetime) -> str:

@@ -194,8 +194,11 @@ class PostgresDatabase:
             error = _SQLSTATE_ERRORS[sqlstate]
         elif sqlstate and (sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")):
             error = TransientError
-        elif sqlstate and sqlstate.startswith("22"):
-            error = InvalidInput  # data exception: bad value, out of range, bad encoding
+        elif sqlstate and sqlstate.startswith(("22", "54")):
+            # 22: data exception (bad value, out of range, bad encoding); 54: a value over a
+            # server limit, e.g. a key too large for its btree index (psycopg raises these as
+            # OperationalError, which must not make them look transient).
+            error = InvalidInput
         elif isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
             error = TransientError  # no SQLSTATE: the connection itself failed
         if error is TransientError and check_pool:

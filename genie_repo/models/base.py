@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, StrictStr, StringConstraints
 from pydantic import ValidationError as _ValidationError
 
 from genie_repo.errors import InvalidInput
@@ -14,8 +14,9 @@ from genie_repo.timestamps import require_utc
 Id = Annotated[StrictStr, StringConstraints(min_length=1, max_length=1024)]
 """A non-empty identifier (ids, names, keys)."""
 
-UtcDatetime = Annotated[datetime, AfterValidator(require_utc)]
-"""An aware datetime, normalised to UTC; naive datetimes are rejected."""
+UtcDatetime = Annotated[datetime, Strict(), AfterValidator(require_utc)]
+"""An aware datetime, normalised to UTC; naive datetimes are rejected, and so are strings and
+numbers (pydantic's lax mode would read 0 as 1970-01-01 and "2026-01-01" as a date)."""
 
 
 class Model(BaseModel):

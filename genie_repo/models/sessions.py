@@ -85,9 +85,9 @@ class Event(_Input):
 class Summary(Model):
     """A summary of a session's events; `filter_key=""` summarises the whole session."""
 
-    filter_key: str = ""
-    text: str
-    topics: list[str] = Field(default_factory=list)
+    filter_key: StrictStr = ""  # strict: bytes or numbers are InvalidInput, never converted
+    text: StrictStr
+    topics: list[StrictStr] = Field(default_factory=list)
     updated_at: datetime
 
 

@@ -135,6 +135,7 @@ def _status(value: object) -> str:
     """The status value of an ApprovalStatus or its string, else InvalidInput."""
     if isinstance(value, str) and value in ApprovalStatus._value2member_map_:
         return ApprovalStatus(value).value
-    raise InvalidInput(
-        f"unknown approval status {value!r}; one of " + ", ".join(s.value for s in ApprovalStatus)
+    shown = repr(value) if isinstance(value, str) else f"of type {type(value).__name__}"
+    raise InvalidInput(  # never repr() an arbitrary object: it may be huge or recurse forever
+        f"unknown approval status {shown}; one of " + ", ".join(s.value for s in ApprovalStatus)
     )

@@ -330,13 +330,15 @@ def encode_metadata(value: Mapping[str, Any], what: str) -> str:
     unencodable text, NaN and non-JSON values are InvalidInput on both dialects alike."""
     if not isinstance(value, Mapping):
         raise InvalidInput(f"{what} must be a JSON object (a mapping), got {type(value).__name__}")
-    _check_json_text(value, what)
     try:
+        _check_json_text(value, what)
         return json.dumps(
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"{what} cannot be encoded as JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput(f"{what} is nested too deeply to encode as JSON") from None
 
 
 def _check_json_text(value: Any, what: str) -> None:

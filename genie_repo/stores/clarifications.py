@@ -86,8 +86,12 @@ class ClarificationStore(Store):
         if not isinstance(age, timedelta) or age < timedelta(0):
             raise InvalidInput("age must be a non-negative timedelta")
         now = self.now()
+        try:
+            cutoff = now - age
+        except OverflowError:
+            raise InvalidInput("age reaches back before the year 1") from None
         return self.db.execute(
-            "clarifications.expire_older_than", {"now": now, "cutoff": now - age}
+            "clarifications.expire_older_than", {"now": now, "cutoff": cutoff}
         )
 
     def _transition(self, name: str, params: dict[str, object]) -> Clarification:

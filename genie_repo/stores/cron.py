@@ -370,7 +370,8 @@ def _status(value: object) -> CronStatus:
     try:
         return CronStatus(value if isinstance(value, str) else "")
     except ValueError:
+        shown = repr(value) if isinstance(value, str) else f"of type {type(value).__name__}"
         raise InvalidInput(
-            f"unknown cron run status {value!r}; one of " + ", ".join(s.value for s in CronStatus)
+            f"unknown cron run status {shown}; one of " + ", ".join(s.value for s in CronStatus)
         ) from None
 

@@ -312,6 +312,11 @@ def _owner(key: UserKeyLike) -> tuple[str, str]:
     )
     if any(len(part) > MAX_OWNER_PART for part in parts):
         raise InvalidInput(f"app_name and user_id are at most {MAX_OWNER_PART} characters")
+    for part in parts:  # the memory id hashes them as UTF-8
+        try:
+            part.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput("app_name and user_id must be valid Unicode") from None
     return parts
 
 

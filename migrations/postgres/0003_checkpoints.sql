@@ -1,6 +1,7 @@
 -- Graph checkpoints and their pending writes. Payloads are bytes plus a type tag, so JSON
--- checkpoints and LangGraph serde output (type, bytes) both fit. Metadata is JSONB (filtered
--- in SQL); run_id is derived from it so delete-by-run is an index lookup.
+-- checkpoints and LangGraph serde output (type, bytes) both fit. Metadata is JSON text kept as
+-- written (jsonb would normalise numbers: 1e16 would read back as an integer) and compared as
+-- jsonb when filtered; run_id is derived from it so delete-by-run is an index lookup.
 -- depends: 0002_sessions
 
 CREATE TABLE checkpoints (
@@ -11,7 +12,7 @@ CREATE TABLE checkpoints (
     ts                   BIGINT NOT NULL,    -- checkpoint time, Unix nanoseconds (UTC)
     checkpoint_type      TEXT NOT NULL,
     checkpoint_data      BYTEA NOT NULL,
-    metadata             JSONB NOT NULL DEFAULT '{}',  -- JSON object
+    metadata             JSON NOT NULL DEFAULT '{}',  -- JSON object, exactly as written
     run_id               TEXT GENERATED ALWAYS AS (metadata ->> 'run_id') STORED,
     PRIMARY KEY (lineage_id, checkpoint_ns, checkpoint_id)
 );

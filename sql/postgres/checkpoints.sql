@@ -3,7 +3,7 @@
 INSERT INTO checkpoints (lineage_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts,
                          checkpoint_type, checkpoint_data, metadata)
 VALUES (%(lineage_id)s, %(checkpoint_ns)s, %(checkpoint_id)s, %(parent_checkpoint_id)s, %(ts)s,
-        %(checkpoint_type)s, %(checkpoint_data)s, CAST(%(metadata)s AS jsonb))
+        %(checkpoint_type)s, %(checkpoint_data)s, CAST(%(metadata)s AS json))
 ON CONFLICT (lineage_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
     parent_checkpoint_id = excluded.parent_checkpoint_id,
     ts = excluded.ts,
@@ -101,7 +101,7 @@ WITH c AS MATERIALIZED (
       AND (c.ts, c.checkpoint_id) < (%(before_ts)s, %(before_id)s)
       AND NOT EXISTS (
           SELECT 1 FROM jsonb_each(CAST(%(metadata_filter)s AS jsonb)) AS f
-          WHERE c.metadata -> f.key IS DISTINCT FROM f.value)
+          WHERE c.metadata::jsonb -> f.key IS DISTINCT FROM f.value)
     ORDER BY c.ts DESC, c.checkpoint_id DESC
     LIMIT %(limit)s)
 SELECT 0 AS part, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
@@ -131,7 +131,7 @@ WITH c AS MATERIALIZED (
       AND (c.ts, c.checkpoint_id) < (%(before_ts)s, %(before_id)s)
       AND NOT EXISTS (
           SELECT 1 FROM jsonb_each(CAST(%(metadata_filter)s AS jsonb)) AS f
-          WHERE c.metadata -> f.key IS DISTINCT FROM f.value)
+          WHERE c.metadata::jsonb -> f.key IS DISTINCT FROM f.value)
     ORDER BY c.ts DESC, c.checkpoint_id DESC, c.checkpoint_ns DESC
     LIMIT %(limit)s)
 SELECT 0 AS part, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
@@ -161,7 +161,7 @@ LIMIT 1;
 -- name: has_metadata_key :scalar
 -- Whether any checkpoint of the lineage carries this top-level metadata key.
 SELECT EXISTS (
-    SELECT 1 FROM checkpoints WHERE lineage_id = %(lineage_id)s AND metadata ? %(key)s);
+    SELECT 1 FROM checkpoints WHERE lineage_id = %(lineage_id)s AND metadata::jsonb ? %(key)s);
 
 -- name: delete_lineage_writes :exec
 DELETE FROM checkpoint_writes WHERE lineage_id = %(lineage_id)s;
