@@ -1,0 +1,2 @@
+DROP TABLE trpc_historical_events;
+DROP TABLE trpc_sessions;
