@@ -28,6 +28,8 @@ from genie_repo.models.checkpoints import (
     PendingWrite,
     Write,
 )
+from genie_repo.models.cron import CronClaim, CronHistory, CronSource, CronStatus, CronTask
+from genie_repo.models.memories import Memory, MemoryEntry, MemoryKey
 from genie_repo.models.sessions import (
     Event,
     Session,
@@ -37,11 +39,15 @@ from genie_repo.models.sessions import (
     Summary,
     UserKey,
 )
+from genie_repo.models.short_memory import ShortMemory
 from genie_repo.retry import with_retry
 from genie_repo.stores.approvals import ApprovalStore
 from genie_repo.stores.checkpoints import CheckpointStore
 from genie_repo.stores.clarifications import ClarificationStore
+from genie_repo.stores.cron import CronStore, cron_task_id
+from genie_repo.stores.memories import MemoryStore
 from genie_repo.stores.sessions import SessionStore
+from genie_repo.stores.short_memory import ShortMemoryStore
 from genie_repo.stores.stats import StatsStore
 
 __all__ = [
@@ -56,10 +62,20 @@ __all__ = [
     "ClarifyStatus",
     "Config",
     "Conflict",
+    "CronClaim",
+    "CronHistory",
+    "CronSource",
+    "CronStatus",
+    "CronStore",
+    "CronTask",
     "Database",
     "Event",
     "GenieRepoError",
     "InvalidInput",
+    "Memory",
+    "MemoryEntry",
+    "MemoryKey",
+    "MemoryStore",
     "MigrationError",
     "NotFound",
     "Payload",
@@ -71,11 +87,14 @@ __all__ = [
     "SessionKey",
     "SessionPage",
     "SessionStore",
+    "ShortMemory",
+    "ShortMemoryStore",
     "StatsStore",
     "Summary",
     "TransientError",
     "UserKey",
     "Write",
+    "cron_task_id",
     "migrate",
     "migration_status",
     "open_database",

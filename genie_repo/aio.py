@@ -43,7 +43,10 @@ from genie_repo.stores.approvals import ApprovalStore
 from genie_repo.stores.base import Store
 from genie_repo.stores.checkpoints import CheckpointStore
 from genie_repo.stores.clarifications import ClarificationStore
+from genie_repo.stores.cron import CronStore
+from genie_repo.stores.memories import MemoryStore
 from genie_repo.stores.sessions import SessionStore
+from genie_repo.stores.short_memory import ShortMemoryStore
 from genie_repo.stores.stats import StatsStore
 
 S = TypeVar("S", bound=Store)
@@ -247,11 +250,26 @@ class AsyncCheckpointStore(AsyncTwin[CheckpointStore]):
     """Async twin of CheckpointStore."""
 
 
+class AsyncMemoryStore(AsyncTwin[MemoryStore]):
+    """Async twin of MemoryStore."""
+
+
+class AsyncShortMemoryStore(AsyncTwin[ShortMemoryStore]):
+    """Async twin of ShortMemoryStore."""
+
+
+class AsyncCronStore(AsyncTwin[CronStore]):
+    """Async twin of CronStore."""
+
+
 __all__ = [
     "AsyncApprovalStore",
     "AsyncCheckpointStore",
     "AsyncClarificationStore",
+    "AsyncCronStore",
+    "AsyncMemoryStore",
     "AsyncSessionStore",
+    "AsyncShortMemoryStore",
     "AsyncStatsStore",
     "AsyncTwin",
     "open_database",

@@ -67,7 +67,9 @@ def test_bad_dsn_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
 def test_help_everywhere() -> None:
     for argv in (["--help"], ["migrate", "--help"], ["status", "--help"],
                  ["approvals", "--help"], ["approvals", "resolve", "--help"],
-                 ["clarifications", "expire", "--help"]):
+                 ["clarifications", "expire", "--help"], ["sessions", "show", "--help"],
+                 ["checkpoints", "prune", "--help"], ["memories", "search", "--help"],
+                 ["cron", "history", "--help"], ["cleanup", "--help"]):
         out = subprocess.run([sys.executable, "-m", "genie_repo", *argv],
                              capture_output=True, text=True, check=True).stdout
         assert "usage: genie-repo" in out
@@ -79,6 +81,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         env={"GENIE_DB_FILE": str(tmp_path / "demo.db"), "PATH": "/usr/bin:/bin"},
     ).stdout
     assert "approval 'shell' -> approved" in out
+    assert "3 events in order" in out and "handled=True, duplicate handled=False" in out
     assert "schema_version" in out
 
 
@@ -121,3 +124,95 @@ def test_clarifications_commands(config: Config, capsys: pytest.CaptureFixture[s
     assert code == 0 and json.loads(out) == {"expired": 0}
     code, out, _ = run(capsys, *target(config), "clarifications", "list")
     assert code == 0 and "(none)" in out
+
+
+def test_sessions_commands(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    from genie_repo import Event, SessionKey, SessionStore, open_database
+
+    db = open_database(config)
+    store = SessionStore(db)
+    key = SessionKey("bot", "ann", "s1")
+    store.create_session(key, {"topic": "x", "user:lang": "en", "app:model": "m"})
+    store.append_event(key, Event(author="user", payload='{"text": "hello"}'))
+    store.put_summary(key, "", "said hello")
+    db.close()
+    who = ["--app", "bot", "--user", "ann"]
+    code, out, _ = run(capsys, *target(config), "sessions", "list", *who)
+    assert code == 0 and "s1" in out
+    code, out, _ = run(capsys, *target(config), "--json", "sessions", "show", *who,
+                       "--session", "s1")
+    shown = json.loads(out)
+    assert code == 0 and shown["state"] == {"session": {"topic": "x"}, "user": {"lang": "en"},
+                                            "app": {"model": "m"}}
+    assert shown["events"][0]["payload"] == '{"text": "hello"}'
+    assert shown["summaries"] == {"": "said hello"}
+    code, out, _ = run(capsys, *target(config), "sessions", "show", *who, "--session", "s1")
+    assert code == 0 and "said hello" in out
+    code, _, _ = run(capsys, *target(config), "sessions", "delete", *who, "--session", "s1")
+    assert code == 0
+    code, _, err = run(capsys, *target(config), "sessions", "show", *who, "--session", "s1")
+    assert code == 3 and "not found" in err
+    code, _, _ = run(capsys, *target(config), "sessions", "delete", *who, "--session", "s1")
+    assert code == 3
+
+
+def test_checkpoints_commands(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    from genie_repo import CheckpointStore, Payload, open_database
+
+    db = open_database(config)
+    store = CheckpointStore(db)
+    for i in range(3):
+        store.put("run-1", f"c{i}", Payload(type="json", data=b"{}"), metadata={"step": i})
+    db.close()
+    code, out, _ = run(capsys, *target(config), "--json", "checkpoints", "list", "run-1")
+    assert code == 0 and [c["checkpoint_id"] for c in json.loads(out)] == ["c2", "c1", "c0"]
+    code, out, _ = run(capsys, *target(config), "--json", "checkpoints", "prune", "run-1",
+                       "--keep-last", "1")
+    assert code == 0 and json.loads(out) == {"deleted": 2}
+    code, out, _ = run(capsys, *target(config), "--json", "checkpoints", "prune",
+                       "--older-than-days", "30")
+    assert code == 0 and json.loads(out) == {"deleted": 0}
+    code, _, err = run(capsys, *target(config), "checkpoints", "prune", "run-1")
+    assert code == 2 and "--keep-last" in err
+
+
+def test_memories_cron_and_cleanup_commands(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import timedelta
+
+    from genie_repo import (
+        ApprovalStore,
+        CronStore,
+        MemoryStore,
+        ShortMemoryStore,
+        UserKey,
+        open_database,
+    )
+    from genie_repo.timestamps import utc_now
+
+    db = open_database(config)
+    MemoryStore(db).add_memory(UserKey("bot", "ann"), "Prefers tea over coffee", ["drinks"])
+    task = CronStore(db).create_task("nightly", "0 3 * * *", "compact the logs")
+    ApprovalStore(db).create(thread_id="t", run_id="r", tool_name="x",
+                             expires_at=utc_now() - timedelta(minutes=1))
+    ShortMemoryStore(db, clock=lambda: utc_now() - timedelta(hours=1)).set(
+        "seen", "m1", "1", timedelta(minutes=1))
+    db.close()
+    code, out, _ = run(capsys, *target(config), "memories", "search", "TEA", "--app", "bot",
+                       "--user", "ann")
+    assert code == 0 and "Prefers tea over coffee" in out
+    code, out, _ = run(capsys, *target(config), "--json", "cron", "list")
+    assert code == 0 and json.loads(out)[0]["name"] == "nightly"
+    code, out, _ = run(capsys, *target(config), "--json", "cron", "disable", task.id)
+    assert code == 0 and json.loads(out)["enabled"] is False
+    code, out, _ = run(capsys, *target(config), "--json", "cron", "enable", task.id)
+    assert code == 0 and json.loads(out)["enabled"] is True
+    code, out, _ = run(capsys, *target(config), "cron", "history", "--task", task.id)
+    assert code == 0 and "(none)" in out
+    code, out, _ = run(capsys, *target(config), "--json", "cleanup")
+    assert code == 0 and json.loads(out) == {
+        "approvals_expired": 1, "short_memories_purged": 1, "checkpoints_pruned": 0,
+        "cron_runs_pruned": 0}
+    code, _, err = run(capsys, *target(config), "cleanup", "--keep-last", "3")
+    assert code == 2 and "go together" in err

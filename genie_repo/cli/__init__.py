@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from genie_repo.cli import hitl, schema
+from genie_repo.cli import checkpoints, cleanup, hitl, memories, scheduling, schema, sessions
 from genie_repo.cli.context import Unmigrated
 from genie_repo.cli.render import render
 from genie_repo.config import Config
@@ -21,7 +21,7 @@ from genie_repo.errors import Conflict, GenieRepoError, InvalidInput, NotFound
 EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT, EXIT_UNMIGRATED = 1, 2, 3, 4, 5
 
 
-COMMAND_MODULES = (schema, hitl)
+COMMAND_MODULES = (schema, sessions, checkpoints, memories, hitl, scheduling, cleanup)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

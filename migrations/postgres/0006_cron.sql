@@ -1,4 +1,5 @@
 -- Scheduled tasks (id derived from the name) and their run history (kept when a task goes).
+-- cron_history.scheduled_for is the slot a claimed run was due at (NULL for a manual run).
 -- depends: 0005_short_memories
 
 CREATE TABLE cron_tasks (
@@ -14,7 +15,7 @@ CREATE TABLE cron_tasks (
     updated_at        TIMESTAMPTZ NOT NULL
 );
 CREATE UNIQUE INDEX idx_cron_tasks_name ON cron_tasks (name);
-CREATE INDEX idx_cron_tasks_next_run ON cron_tasks (next_run_at) WHERE enabled;
+CREATE INDEX idx_cron_tasks_next_run ON cron_tasks (next_run_at, id) WHERE enabled;
 
 CREATE TABLE cron_history (
     id          TEXT PRIMARY KEY,
@@ -22,6 +23,7 @@ CREATE TABLE cron_history (
     task_name   TEXT NOT NULL,
     started_at  TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ,
+    scheduled_for TIMESTAMPTZ,
     status      TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'success', 'failed')),
     error       TEXT NOT NULL DEFAULT '',
     run_id      TEXT NOT NULL DEFAULT '',

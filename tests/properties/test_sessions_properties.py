@@ -36,7 +36,7 @@ payloads = st.text(st.characters(blacklist_characters="\x00", blacklist_categori
 events = st.builds(
     Event,
     id=st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]),
-               max_size=20),
+               min_size=1, max_size=20),  # an empty id would draw a uuid4 inside the strategy
     author=st.sampled_from(["user", "assistant", "tool"]),
     timestamp=st.datetimes(datetime(1970, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)),
     filter_key=st.sampled_from(["", "a", "a/b"]),
