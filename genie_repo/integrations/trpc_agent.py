@@ -8,6 +8,7 @@ the exact semantics and how they differ from the SDK's own SQL services.
 
 from __future__ import annotations
 
+from genie_repo.integrations.trpc_agent_memory import GenieMemoryService
 from genie_repo.integrations.trpc_agent_sessions import GenieSessionService
 
-__all__ = ["GenieSessionService"]
+__all__ = ["GenieMemoryService", "GenieSessionService"]

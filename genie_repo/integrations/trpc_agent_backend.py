@@ -133,16 +133,16 @@ class TrpcSessionBackend(Store):
                 return None
             if expired_before is not None:
                 self.sessions.update_session_state(key, {})
-            extras = self.db.fetch_one("trpc_sessions.get_extras", _params(key))
+            extras = self.db.fetch_one("trpc_sessions.get_extras", _params(key)) or {}
             events = [SdkEvent.model_validate_json(e.payload) for e in row.events]
             if (event_limit or since) and not any(is_summary_anchor(e) for e in events):
                 anchor = self.db.fetch_one("trpc_sessions.latest_anchor", _params(key))
                 events = [] if anchor is None else [
                     SdkEvent.model_validate_json(anchor["event_data"])]
         historical = [SdkEvent.model_validate_json(text)
-                      for text in json.loads(extras["historical"] or "[]")]
+                      for text in json.loads(extras.get("historical") or "[]")]
         return Loaded(row=row, events=events, historical=historical,
-                      conversation_count=extras["conversation_count"] or 0)
+                      conversation_count=extras.get("conversation_count") or 0)
 
     def list(
         self, app_name: str, user_id: str | None, expired_before: datetime | None

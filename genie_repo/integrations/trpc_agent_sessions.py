@@ -156,7 +156,7 @@ class GenieSessionService(BaseSessionService):
 
     # -- events and state ---------------------------------------------------------------------
 
-    async def append_event(self, session: Session, event: SdkEvent) -> SdkEvent:  # type: ignore[override]
+    async def append_event(self, session: Session, event: SdkEvent) -> SdkEvent:
         """Apply the event to `session` as the SDK does and store it (see the module doc)."""
         if event.partial:
             return event
@@ -184,7 +184,7 @@ class GenieSessionService(BaseSessionService):
             view.state.update(_fingerprints(_persisted(event.actions.state_delta)))
         return event
 
-    async def update_session_state(  # type: ignore[override]
+    async def update_session_state(
         self, session: Session, state_delta: dict[str, Any]
     ) -> None:
         """Patch the state without touching events: `session.state` is updated as given;
@@ -201,7 +201,7 @@ class GenieSessionService(BaseSessionService):
         if view is not None:
             view.state.update(_fingerprints(_persisted(state_delta)))
 
-    async def update_session(self, session: Session) -> None:  # type: ignore[override]
+    async def update_session(self, session: Session) -> None:
         """Persist the caller's Session object (after a summary, a compaction, a cancel): see
         `TrpcSessionBackend.rewrite` for exactly what is written. A missing session is only
         logged, as in the SDK."""
@@ -226,7 +226,7 @@ class GenieSessionService(BaseSessionService):
 
     # -- summaries ----------------------------------------------------------------------------
 
-    async def create_session_summary(  # type: ignore[override]
+    async def create_session_summary(
         self, session: Session, ctx: InvocationContext | None = None
     ) -> None:
         """Run the summarizer manager (which compacts `session` and calls `update_session`),
@@ -239,11 +239,11 @@ class GenieSessionService(BaseSessionService):
             except NotFound:
                 logger.warning("Session %s not found while storing its summary", session.id)
 
-    async def get_session_summary(self, session: Session) -> str | None:  # type: ignore[override]
+    async def get_session_summary(self, session: Session) -> str | None:
         """The manager's summary text, else the stored one (e.g. after a restart), else None."""
         text = await super().get_session_summary(session)
         if text:
-            return text
+            return str(text)
         return await self._run(self._backend.sessions.get_summary_text, _key(session))
 
     async def close(self) -> None:

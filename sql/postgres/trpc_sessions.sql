@@ -111,3 +111,21 @@ WHERE updated_at < %(cutoff)s
   AND EXISTS (SELECT 1 FROM trpc_sessions t
               WHERE t.app_name = sessions.app_name AND t.user_id = sessions.user_id
                 AND t.session_id = sessions.session_id);
+
+-- name: memory_event_ids :many
+-- The ids of a session's events already turned into memories.
+SELECT event_id FROM trpc_memory_events
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s;
+
+-- name: insert_memory_event :batch
+-- Record the event a memory came from; an event recorded before is left as it was.
+INSERT INTO trpc_memory_events (app_name, user_id, session_id, event_id, memory_id, author,
+                                timestamp, content)
+VALUES (%(app_name)s, %(user_id)s, %(session_id)s, %(event_id)s, %(memory_id)s, %(author)s, %(timestamp)s, %(content)s)
+ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
+
+-- name: memory_events :many
+-- The events behind some memories (a JSON array of memory ids), each memory's oldest first.
+SELECT memory_id, author, timestamp, content FROM trpc_memory_events
+WHERE memory_id IN (SELECT jsonb_array_elements_text(CAST(%(memory_ids)s AS jsonb)))
+ORDER BY memory_id, timestamp, session_id, event_id;
