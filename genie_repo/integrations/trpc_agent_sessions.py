@@ -120,7 +120,8 @@ class GenieSessionService(BaseSessionService):
         loaded = await self._run(
             self._backend.load, key,
             event_limit=config.num_recent_events if config.num_recent_events > 0 else None,
-            since=self._clock() - timedelta(seconds=ttl) if ttl > 0 else None,
+            # Event TTL is wall-clock time, as the SDK's filter_events measures it.
+            since=utc_now() - timedelta(seconds=ttl) if ttl > 0 else None,
             expired_before=self._expired_before(),
         )
         if loaded is None:
@@ -157,7 +158,9 @@ class GenieSessionService(BaseSessionService):
     # -- events and state ---------------------------------------------------------------------
 
     async def append_event(self, session: Session, event: SdkEvent) -> SdkEvent:
-        """Apply the event to `session` as the SDK does and store it (see the module doc)."""
+        """Apply the event to `session` as the SDK does and store it (see the module doc).
+        When nothing could be stored (unknown session: logged; any error: raised), `session`
+        and `event` are left as they were."""
         if event.partial:
             return event
         saved = (list(session.events), list(session.historical_events), dict(session.state),
@@ -171,14 +174,16 @@ class GenieSessionService(BaseSessionService):
                 keep_history=self.session_config.store_historical_events,
                 conversation_count=None if view and view.conversation_count == count else count,
             )
-        except NotFound:
+        except BaseException as exc:  # nothing stored: the caller's object is left as it was
             (session.events, session.historical_events, session.state,
              session.last_update_time, event.actions.state_delta) = saved
+            if not isinstance(exc, NotFound):
+                raise
             logger.warning("Failed to append event to session %s: session not found", session.id)
             return event
         if view is not None:
             view.ids.difference_update(e.id for e in trimmed)
-            if any(e.id == event.id for e in session.events):
+            if session.events and session.events[-1] is event:
                 view.ids.add(event.id)
             view.conversation_count = count
             view.state.update(_fingerprints(_persisted(event.actions.state_delta)))

@@ -15,6 +15,7 @@ from trpc_agent_sdk.sessions import Session, SessionServiceConfig
 from genie_repo.config import Config
 from genie_repo.db import open_database
 from genie_repo.db.protocol import Database
+from genie_repo.errors import InvalidInput
 from genie_repo.integrations.trpc_agent import GenieSessionService
 from genie_repo.models.sessions import SessionKey, UserKey
 from genie_repo.stores.sessions import SessionStore
@@ -143,6 +144,26 @@ def test_partial_events_and_unknown_sessions_change_nothing(db: Database) -> Non
         await service.update_session_state(ghost, {"b": 1})
         assert await service.get_session(app_name=APP, user_id="u", session_id="ghost") is None
         assert texts((await reload(service)).events) == ["m0", "m1"]
+        await service.close()
+
+    run(scenario())
+
+
+def test_a_rejected_append_leaves_the_session_object_as_it_was(db: Database) -> None:
+    async def scenario() -> None:
+        service = GenieSessionService(db)
+        session = await fill(service, 1)
+        before = session.model_dump()
+        bad = event(5, delta={"ok": 1, "temp:t": 1, "bad": float("nan")})
+        try:
+            await service.append_event(session, bad)
+        except InvalidInput:
+            pass
+        else:
+            raise AssertionError("a NaN state value must be InvalidInput")
+        assert session.model_dump() == before
+        assert set(bad.actions.state_delta) == {"ok", "temp:t", "bad"}
+        assert texts((await reload(service)).events) == ["m0"]
         await service.close()
 
     run(scenario())
