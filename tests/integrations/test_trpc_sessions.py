@@ -4,10 +4,14 @@ session service (trpc_agent_py.md section 5)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+import psycopg
 from google.genai import types
 from trpc_agent_sdk.events import Event, EventActions
 from trpc_agent_sdk.sessions import Session, SessionServiceConfig
@@ -284,8 +288,6 @@ def test_max_events_trims_storage_into_history(db: Database) -> None:
 
 
 def test_event_ttl_filters_the_read_view_and_keeps_an_anchor(db: Database) -> None:
-    import time
-
     async def scenario() -> None:
         now = time.time()
         service = GenieSessionService(db, session_config=config_of(event_ttl_seconds=60))
@@ -481,3 +483,39 @@ def test_events_of_sessions_iterate_in_append_order(db: Database) -> None:
         await service.close()
 
     run(scenario())
+
+
+def test_no_time_zone_makes_a_session_stale(config: Config, dialect: str) -> None:
+    """The SDK's SQL service read a naive server-local `now()` as app-local time: a server east
+    of the app dropped the user's message, one west of it expired every session. Here the app
+    runs in Los Angeles and the PostgreSQL session asks for Shanghai time."""
+    if dialect == "postgres":
+        conninfo = psycopg.conninfo.conninfo_to_dict(config.dsn or "")
+        options = f"{conninfo.get('options', '')} -c TimeZone=Asia/Shanghai".strip()
+        config = dataclasses.replace(
+            config, dsn=psycopg.conninfo.make_conninfo(config.dsn or "", options=options))
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "America/Los_Angeles"
+    time.tzset()
+    try:
+        db = open_database(config)
+        hour = SessionServiceConfig(ttl=SessionServiceConfig.create_ttl_config(ttl_seconds=3600))
+
+        async def scenario() -> None:
+            service = GenieSessionService(db, session_config=hour)
+            session = await service.create_session(app_name=APP, user_id="u", session_id="s")
+            await service.append_event(session, event(1, timestamp=time.time()))
+            assert texts(session.events) == ["m1"]
+            stored = await reload(service)
+            assert texts(stored.events) == ["m1"]
+            assert abs(stored.last_update_time - time.time()) < 600
+            await service.close()
+
+        run(scenario())
+        db.close()
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
