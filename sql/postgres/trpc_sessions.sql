@@ -37,7 +37,7 @@ ORDER BY seq;
 -- Drop active events by id (a JSON array of ids); unknown ids are ignored.
 DELETE FROM session_events
 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-  AND event_id IN (SELECT jsonb_array_elements_text(CAST(%(event_ids)s AS jsonb)));
+  AND event_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(%(event_ids)s AS jsonb))));
 
 -- name: insert_history :batch
 -- Append an event to the history (after the newest); an id already there is kept as it is.
@@ -127,5 +127,5 @@ ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
 -- name: memory_events :many
 -- The events behind some memories (a JSON array of memory ids), each memory's oldest first.
 SELECT memory_id, author, timestamp, content FROM trpc_memory_events
-WHERE memory_id IN (SELECT jsonb_array_elements_text(CAST(%(memory_ids)s AS jsonb)))
+WHERE memory_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(%(memory_ids)s AS jsonb))))
 ORDER BY memory_id, timestamp, session_id, event_id;
