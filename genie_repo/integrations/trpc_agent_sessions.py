@@ -14,7 +14,10 @@ defects of its SQL service avoided:
   SDK's `filter_events`; a constant number of statements, however long the session.
 - `update_session` never deletes events the caller did not load (a `num_recent_events` read)
   nor events appended by others since; it writes only state keys the caller changed and
-  splits prefixes (`app:`/`user:` to their scopes, `temp:` dropped).
+  splits prefixes (`app:`/`user:` to their scopes, `temp:` dropped). To know what a caller
+  loaded, the service remembers, for as long as each Session object it handed out lives,
+  which stored events and state that object holds (a `View`). For a Session object it did not
+  hand out, the view is the stored range the object's events span.
 - Session TTL (`session_config.ttl`) compares the database's `updated_at` with the service's
   UTC clock, so no time zone can make a session look stale. Expired sessions are invisible to
   `get_session` / `list_sessions`; `cleanup_expired()` deletes them (no background task).
