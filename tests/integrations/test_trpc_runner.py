@@ -65,12 +65,14 @@ async def run_turn(runner: Runner, text: str) -> list[str]:
     return replies
 
 
-def make_runner(db: Any, model: ScriptedModel, **session_options: Any) -> Runner:
+def make_runner(db: Any, model: ScriptedModel, defer: bool = False,
+                **session_options: Any) -> Runner:
     agent = LlmAgent(name="assistant", model=model, instruction="Be brief.")
     return Runner(
         app_name=APP, agent=agent,
         session_service=GenieSessionService(db, **session_options),
         memory_service=GenieMemoryService(db, enabled=True),
+        defer_post_turn_processing=defer,
     )
 
 
@@ -147,3 +149,22 @@ def test_summary_stays_first_after_a_restart(config: Config) -> None:
         ]
 
     asyncio.run(scenario(lambda: open_database(config)))
+
+
+def test_post_turn_work_on_the_runners_own_thread_and_loop(db: Any) -> None:
+    """With defer_post_turn_processing the Runner stores memories from another thread with its
+    own event loop: the services must work from there too."""
+    model = ScriptedModel()
+
+    async def scenario() -> None:
+        runner = make_runner(db, model, defer=True)
+        await run_turn(runner, "remember the blue door")
+        await run_turn(runner, "and the red key")
+        await runner.close()  # waits for the post-turn worker
+        memory = GenieMemoryService(db, enabled=True)
+        found = await memory.search_memory(f"{APP}/alice", "door key")
+        assert {"".join(p.text or "" for p in m.content.parts) for m in found.memories} == {
+            "remember the blue door", "and the red key"}
+        await memory.close()
+
+    asyncio.run(scenario())
