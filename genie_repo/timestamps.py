@@ -17,6 +17,8 @@ def utc_now() -> datetime:
 
 def require_utc(value: datetime, what: str = "timestamp") -> datetime:
     """An aware datetime converted to UTC; a naive one is InvalidInput (its zone is a guess)."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value
     if not isinstance(value, datetime):
         raise InvalidInput(f"{what} must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -26,7 +28,9 @@ def require_utc(value: datetime, what: str = "timestamp") -> datetime:
 
 def to_sqlite_text(value: datetime) -> str:
     """The canonical SQLite encoding: always 27 characters, so text order is time order."""
-    return require_utc(value).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if value.tzinfo is not UTC:
+        value = require_utc(value)
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 def from_sqlite_text(text: str) -> datetime:

@@ -49,7 +49,7 @@ def command_lines() -> list[str]:
 def test_command_lines_run(line: str, tmp_path: Path) -> None:
     argv = shlex.split(line.replace(README_DIR, str(tmp_path)))
     tool = Path(sys.executable).with_name(argv[0])
-    if argv[0] == "genie-repo" and "status" in argv:
+    if argv[0] == "genie-repo" and "migrate" not in argv:  # the other commands need a schema
         subprocess.run([str(tool), *argv[1:3], "migrate"], check=True, capture_output=True)
     subprocess.run([str(tool), *argv[1:]], check=True, capture_output=True,
                    cwd=README.parent)

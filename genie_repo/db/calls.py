@@ -10,9 +10,8 @@ from typing import Any
 from genie_repo.db.protocol import VERB_KINDS, Params, Row
 from genie_repo.errors import InvalidInput, NotFound, QueryRegistryError
 from genie_repo.queries import Query
-from genie_repo.timestamps import require_utc
 
-_PLAIN = (int, float, bytes, bool, type(None))
+_INT64 = range(-(2**63), 2**63)
 
 
 def check_verb(query: Query, verb: str) -> None:
@@ -22,40 +21,62 @@ def check_verb(query: Query, verb: str) -> None:
         )
 
 
-def check_call(query: Query, verb: str, params: Params | None) -> Params:
-    """Validate a call against its query; programming errors and bad values raise here."""
-    check_verb(query, verb)
-    params = params or {}
-    missing = query.params - params.keys()
-    if missing:
-        raise QueryRegistryError(f"{query.name} is missing parameter(s) {sorted(missing)}")
-    return params
-
-
-def convert_params(
-    query: Query, params: Params, on_datetime: Callable[[datetime], Any]
+def prepare(
+    query: Query, verb: str, params: Params | None, on_datetime: Callable[[datetime], Any]
 ) -> dict[str, Any]:
-    """Copy the parameters the query uses, rejecting text a database would mangle or refuse."""
+    """The driver's parameters for one call: the verb must fit the query's kind, every
+    parameter must be given, and every value must be one the database stores exactly.
+    This runs on every call, so the common types are dispatched on `type()` first."""
+    if query.kind not in VERB_KINDS[verb]:
+        check_verb(query, verb)
+    if params is None:
+        params = {}
     out: dict[str, Any] = {}
-    for key in query.params:
-        value = params[key]
-        if isinstance(value, str):
-            if "\x00" in value:
-                raise InvalidInput(f"{key}: text may not contain NUL characters", query=query.name)
-        elif isinstance(value, datetime):
-            value = on_datetime(require_utc(value, key))
-        elif isinstance(value, bytearray | memoryview):
-            value = bytes(value)
-        elif not isinstance(value, _PLAIN):
-            raise InvalidInput(
-                f"{key}: cannot store a {type(value).__name__} (encode it first)", query=query.name
-            )
-        if isinstance(value, int) and not isinstance(value, bool) and not (
-            -(2**63) <= value < 2**63
-        ):
-            raise InvalidInput(f"{key}: integer out of 64-bit range", query=query.name)
-        out[key] = value
+    try:
+        for key in query.params:
+            value = params[key]
+            kind = type(value)
+            if kind is str:
+                if "\x00" in value:
+                    raise InvalidInput(f"{key}: text may not contain NUL characters",
+                                       query=query.name)
+            elif kind is int:
+                if value not in _INT64:
+                    raise InvalidInput(f"{key}: integer out of 64-bit range", query=query.name)
+            elif kind is datetime:
+                value = on_datetime(value)
+            elif value is not None and kind not in (float, bool, bytes):
+                value = _unusual(query, key, value, on_datetime)
+            out[key] = value
+    except KeyError:
+        missing = sorted(query.params - params.keys())
+        raise QueryRegistryError(f"{query.name} is missing parameter(s) {missing}") from None
     return out
+
+
+def _unusual(query: Query, key: str, value: Any, on_datetime: Callable[[datetime], Any]) -> Any:
+    """Subclasses and buffers: accepted when they are plainly one of the storable types."""
+    if isinstance(value, str):
+        return prepare_text(query, key, str(value))
+    if isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):
+        if int(value) not in _INT64:
+            raise InvalidInput(f"{key}: integer out of 64-bit range", query=query.name)
+        return int(value)
+    if isinstance(value, datetime):
+        return on_datetime(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise InvalidInput(
+        f"{key}: cannot store a {type(value).__name__} (encode it first)", query=query.name
+    )
+
+
+def prepare_text(query: Query, key: str, value: str) -> str:
+    if "\x00" in value:
+        raise InvalidInput(f"{key}: text may not contain NUL characters", query=query.name)
+    return value
 
 
 def single_row(query: Query, rows: list[Row], dialect: str) -> Row | None:

@@ -19,10 +19,9 @@ from psycopg.rows import dict_row
 
 from genie_repo.config import Config
 from genie_repo.db.calls import (
-    check_call,
     check_verb,
-    convert_params,
     first_value,
+    prepare,
     single_row,
 )
 from genie_repo.db.protocol import Dialect, Params, Row
@@ -34,6 +33,7 @@ from genie_repo.errors import (
     TransientError,
 )
 from genie_repo.queries import Query, QueryRegistry
+from genie_repo.timestamps import require_utc
 
 _TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300", "53400"}
 _SQLSTATE_ERRORS: dict[str, type[GenieRepoError]] = {
@@ -43,10 +43,6 @@ _SQLSTATE_ERRORS: dict[str, type[GenieRepoError]] = {
     "23502": InvalidInput,  # not_null_violation
     "23514": InvalidInput,  # check_violation
 }
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 class PostgresDatabase:
@@ -129,7 +125,7 @@ class PostgresDatabase:
 
     def execute(self, name: str, params: Params | None = None) -> int:
         query = self.registry[name]
-        values = convert_params(query, check_call(query, "execute", params), _same)
+        values = prepare(query, "execute", params, require_utc)
         with self._connection() as conn:
             cursor = self._run(conn, query, values)
             return max(cursor.rowcount, 0)
@@ -137,7 +133,7 @@ class PostgresDatabase:
     def execute_many(self, name: str, rows: Iterable[Params]) -> int:
         query = self.registry[name]
         check_verb(query, "execute_many")
-        prepared = [convert_params(query, check_call(query, "execute_many", r), _same)
+        prepared = [prepare(query, "execute_many", r, require_utc)
                     for r in rows]
         if not prepared:
             return 0
@@ -162,7 +158,7 @@ class PostgresDatabase:
     # -- internals ----------------------------------------------------------------------------
 
     def _fetch(self, query: Query, verb: str, params: Params | None) -> list[Row]:
-        values = convert_params(query, check_call(query, verb, params), _same)
+        values = prepare(query, verb, params, require_utc)
         with self._connection() as conn:
             cursor = self._run(conn, query, values)
             try:

@@ -21,10 +21,8 @@ import apsw
 
 from genie_repo.config import Config
 from genie_repo.db.calls import (
-    check_call,
     check_verb,
-    convert_params,
-    first_value,
+    prepare,
     single_row,
 )
 from genie_repo.db.protocol import Dialect, Params, Row
@@ -42,6 +40,7 @@ _DECLTYPE_CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "TIMESTAMP": from_sqlite_text,
     "BOOLEAN": bool,
 }
+_Shape = tuple[list[str], list[tuple[int, Callable[[Any], Any]]]]
 _CONSTRAINT_ERRORS: dict[int, type[GenieRepoError]] = {
     apsw.SQLITE_CONSTRAINT_FOREIGNKEY: NotFound,
     apsw.SQLITE_CONSTRAINT_UNIQUE: Conflict,
@@ -84,7 +83,7 @@ class SqliteDatabase:
         self._local = threading.local()
         self._connections: set[apsw.Connection] = set()
         self._lock = threading.Lock()
-        self._converters: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
+        self._shapes: dict[str, _Shape] = {}
         self._closed = False
         create_private_file(self.path)
         self._connection()  # open now: a bad path fails at open, not at first query
@@ -176,7 +175,7 @@ class SqliteDatabase:
     def execute_many(self, name: str, rows: Iterable[Params]) -> int:
         query = self.registry[name]
         check_verb(query, "execute_many")
-        prepared = [convert_params(query, check_call(query, "execute_many", r), to_sqlite_text)
+        prepared = [prepare(query, "execute_many", r, to_sqlite_text)
                     for r in rows]
         if not prepared:
             return 0
@@ -193,57 +192,73 @@ class SqliteDatabase:
 
     def fetch_one(self, name: str, params: Params | None = None) -> Row | None:
         query = self.registry[name]
-        rows = list(self._rows(self._run(self._connection(), query, "fetch_one", params), query))
+        rows = self._fetch(self._run(self._connection(), query, "fetch_one", params), query)
         return single_row(query, rows, self.dialect)
 
     def fetch_all(self, name: str, params: Params | None = None) -> list[Row]:
         query = self.registry[name]
-        return list(self._rows(self._run(self._connection(), query, "fetch_all", params), query))
+        return self._fetch(self._run(self._connection(), query, "fetch_all", params), query)
 
     def fetch_value(self, name: str, params: Params | None = None) -> Any:
         query = self.registry[name]
-        rows = list(self._rows(self._run(self._connection(), query, "fetch_value", params), query))
-        return first_value(rows)
+        cursor = self._run(self._connection(), query, "fetch_value", params)
+        try:
+            first = next(cursor, None)
+            if first is None:
+                return None
+            _, converters = self._shape(cursor, query)
+            value = first[0]
+            cursor.close()
+        except (apsw.Error, UnicodeDecodeError) as exc:
+            raise _translate(exc, query) from exc
+        if value is not None and converters and converters[0][0] == 0:
+            value = converters[0][1](value)
+        return value
 
     # -- internals ----------------------------------------------------------------------------
 
     def _run(
         self, conn: apsw.Connection, query: Query, verb: str, params: Params | None
     ) -> apsw.Cursor:
-        values = convert_params(query, check_call(query, verb, params), to_sqlite_text)
+        values = prepare(query, verb, params, to_sqlite_text)
         try:
             return conn.execute(query.sql, values)
         except (apsw.Error, UnicodeEncodeError, OverflowError) as exc:
             raise _translate(exc, query) from exc
 
-    def _rows(self, cursor: apsw.Cursor, query: Query) -> Iterator[Row]:
+    def _fetch(self, cursor: apsw.Cursor, query: Query) -> list[Row]:
+        """All rows as dicts, TIMESTAMP and BOOLEAN columns converted."""
         try:
             first = next(cursor, None)
             if first is None:
-                return
-            description = cursor.get_description()
-            names = [d[0] for d in description]
-            converters = self._converters.get(query.sql)
-            if converters is None:
-                converters = [
-                    (i, _DECLTYPE_CONVERTERS[d[1].upper()])
-                    for i, d in enumerate(description)
-                    if d[1] and d[1].upper() in _DECLTYPE_CONVERTERS
-                ]
-                self._converters[query.sql] = converters
-            row: tuple[Any, ...] | None = first
-            while row is not None:
-                if converters:
-                    values = list(row)
-                    for i, convert in converters:
-                        if values[i] is not None:
-                            values[i] = convert(values[i])
-                    yield dict(zip(names, values, strict=True))
-                else:
-                    yield dict(zip(names, row, strict=True))
-                row = next(cursor, None)
+                return []
+            names, converters = self._shape(cursor, query)
+            rows = [first, *cursor.fetchall()]
         except (apsw.Error, UnicodeDecodeError) as exc:
             raise _translate(exc, query) from exc
+        if not converters:
+            return [dict(zip(names, row, strict=False)) for row in rows]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, convert in converters:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+            out.append(dict(zip(names, values, strict=False)))
+        return out
+
+    def _shape(self, cursor: apsw.Cursor, query: Query) -> _Shape:
+        """Column names and converters of a query's result (read once, while it runs)."""
+        shape = self._shapes.get(query.sql)
+        if shape is None:
+            description = cursor.get_description()
+            shape = (
+                [d[0] for d in description],
+                [(i, _DECLTYPE_CONVERTERS[d[1].upper()]) for i, d in enumerate(description)
+                 if d[1] and d[1].upper() in _DECLTYPE_CONVERTERS],
+            )
+            self._shapes[query.sql] = shape
+        return shape
 
 
 class _Reaper:

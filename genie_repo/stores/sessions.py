@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genie_repo.db.protocol import Database
 from genie_repo.errors import InvalidInput, NotFound
@@ -47,6 +47,9 @@ from genie_repo.stores.sessions_state import (
 )
 from genie_repo.stores.sessions_summaries import SummaryPool
 from genie_repo.timestamps import require_utc, utc_now
+
+if TYPE_CHECKING:  # only for the annotation: sessions never import the checkpoint store
+    from genie_repo.stores.checkpoints import CheckpointStore
 
 Summarizer = Callable[[list[Event]], tuple[str, Sequence[str]]]
 """Turns a session's events into (summary text, topics)."""
@@ -95,7 +98,7 @@ class SessionStore(Store):
         max_events: int | None = None,
         summary_workers: int = 3,
         summary_queue: int = 100,
-        checkpointer: Any = None,
+        checkpointer: CheckpointStore | None = None,
         clock: Clock = utc_now,
     ) -> None:
         """`max_events` caps the events kept per session (oldest pruned on append; None keeps
@@ -110,7 +113,7 @@ class SessionStore(Store):
                                       check_limit(summary_queue))
 
     @property
-    def checkpointer(self) -> Any:
+    def checkpointer(self) -> CheckpointStore | None:
         """The checkpoint store configured with this session store, or None."""
         return self._checkpointer
 

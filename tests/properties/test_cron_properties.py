@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from genie_repo.db import Database
 from genie_repo.models.cron import CronTask
 from genie_repo.stores.cron import CronStore
+from tests.clock import FakeClock as Clock
 
 T0 = datetime(2026, 1, 5, 10, 0, 30, tzinfo=UTC)
 EXPRESSIONS = ["* * * * *", "*/5 * * * *", "0 * * * *", "30 10 * * 1-5", "0 0 1 * *",
@@ -27,14 +28,6 @@ definitions = st.tuples(
 configs = st.dictionaries(names, definitions, min_size=1, max_size=6)
 examples = settings(suppress_health_check=[HealthCheck.function_scoped_fixture],
                     max_examples=30, deadline=None)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _apply(store: CronStore, prefix: str, config: dict[str, tuple[str, str]]) -> None:
@@ -57,7 +50,7 @@ def _rows(store: CronStore, prefix: str) -> list[dict[str, object]]:
 def test_upsert_from_config_twice_equals_once(
     db: Database, config: dict[str, tuple[str, str]], later: timedelta
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     store = CronStore(db, clock=clock)
     once, twice = f"{uuid.uuid4().hex}/once/", f"{uuid.uuid4().hex}/twice/"
     _apply(store, once, config)
@@ -77,7 +70,7 @@ def test_upsert_from_config_twice_equals_once(
 def test_claims_never_burst_and_never_repeat_a_slot(
     db: Database, expression: str, gaps: list[timedelta]
 ) -> None:
-    store = CronStore(db, clock=Clock())
+    store = CronStore(db, clock=Clock(T0))
     task: CronTask = store.upsert_from_config(uuid.uuid4().hex, expression, "go")
     now, slots = T0, list[datetime]()
     for gap in gaps:

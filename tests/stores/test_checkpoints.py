@@ -14,6 +14,7 @@ from genie_repo.db import Database
 from genie_repo.errors import InvalidInput, NotFound, TransientError
 from genie_repo.models.checkpoints import CheckpointRef, Payload, Write
 from genie_repo.stores.checkpoints import CheckpointStore
+from tests.clock import StepClock as Ticker
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -26,20 +27,9 @@ def write(channel: str, value: str, **extra: Any) -> Write:
     return Write(channel=channel, value=payload(value), **extra)
 
 
-class Ticker:
-    """An injected clock: each reading is one millisecond after the last (tests never sleep)."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Ticker:
-    return Ticker()
+    return Ticker(T0)
 
 
 @pytest.fixture

@@ -12,29 +12,16 @@ from genie_repo import Conflict, InvalidInput, NotFound
 from genie_repo.db import Database
 from genie_repo.models.cron import CronSource, CronStatus
 from genie_repo.stores.cron import CronStore, cron_task_id, next_run_after
+from tests.clock import FakeClock as Clock
 
 T0 = datetime(2026, 1, 5, 10, 0, 30, tzinfo=UTC)  # a Monday, half a minute past 10:00
 EVERY_5 = "*/5 * * * *"
 HOURLY = "0 * * * *"
 
 
-class Clock:
-    """A settable clock for the store: tests move time, never sleep."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

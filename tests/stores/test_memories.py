@@ -15,6 +15,7 @@ from genie_repo.db import Database
 from genie_repo.models.memories import MemoryKey, MemoryUserKey, memory_id
 from genie_repo.stores import memories as memories_module
 from genie_repo.stores.memories import MemoryStore, fts5_phrases, search_words
+from tests.clock import FakeClock as Clock
 
 CORPUS = json.loads(Path(__file__).with_name("memory_corpus.json").read_text(encoding="utf-8"))
 
@@ -23,21 +24,9 @@ ALICE = MemoryUserKey("genie:assistant", "alice")
 BOB = MemoryUserKey("genie:assistant", "bob")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, seconds: float = 1) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture
@@ -66,7 +55,7 @@ def test_add_returns_the_seed_entry_shape(store: MemoryStore) -> None:
 def test_readd_keeps_one_row_and_created_at(store: MemoryStore, clock: Clock) -> None:
     """Seed bug: Save() reset created_at to the zero time on every re-add."""
     first = store.add_memory(ALICE, "likes tea", ["a"])
-    later = clock.tick(60)
+    later = clock.advance(seconds=60)
     again = store.add_memory(ALICE, "likes tea", ["b", "c"])
     assert again.id == first.id
     assert again.created_at == T0
@@ -152,7 +141,7 @@ def test_update_missing_is_not_found(store: MemoryStore) -> None:
 
 def test_update_moves_the_id_with_the_text(store: MemoryStore, clock: Clock) -> None:
     old = store.add_memory(ALICE, "lives in Paris", ["home"])
-    clock.tick()
+    clock.advance(seconds=1)
     new = store.update_memory(MemoryKey(ALICE.app_name, ALICE.user_id, old.id),
                               "lives in Berlin", ["home", "moved"])
     assert new.id == memory_id(ALICE.app_name, ALICE.user_id, "lives in Berlin") != old.id
@@ -170,7 +159,7 @@ def test_update_moves_the_id_with_the_text(store: MemoryStore, clock: Clock) -> 
 
 def test_update_with_the_same_text_changes_topics_only(store: MemoryStore, clock: Clock) -> None:
     old = store.add_memory(ALICE, "likes tea", ["a"])
-    clock.tick()
+    clock.advance(seconds=1)
     new = store.update_memory(MemoryKey(ALICE.app_name, ALICE.user_id, old.id), "likes tea", ["b"])
     assert (new.id, new.created_at, new.memory.topics) == (old.id, T0, ["b"])
     assert contents(store.search_memories(ALICE, "b")) == ["likes tea"]
@@ -178,9 +167,9 @@ def test_update_with_the_same_text_changes_topics_only(store: MemoryStore, clock
 
 
 def test_update_onto_an_existing_text_merges(store: MemoryStore, clock: Clock) -> None:
-    clock.tick(10)
+    clock.advance(seconds=10)
     target = store.add_memory(ALICE, "likes green tea", ["x"])
-    clock.tick(10)
+    clock.advance(seconds=10)
     moving = store.add_memory(ALICE, "likes tea", ["y"])
     clock.now = T0  # the moving memory is older than the target: the earlier created_at wins
     store.update_memory(MemoryKey(ALICE.app_name, ALICE.user_id, moving.id), "likes tea", ["y"])
@@ -216,9 +205,9 @@ def test_clear_removes_only_that_owner(store: MemoryStore) -> None:
 
 def test_read_is_newest_first_with_a_limit(store: MemoryStore, clock: Clock) -> None:
     for i in range(5):
-        clock.tick()
+        clock.advance(seconds=1)
         store.add_memory(ALICE, f"memory {i}")
-    clock.tick()
+    clock.advance(seconds=1)
     store.add_memory(ALICE, "memory 1")  # re-adding refreshes: it becomes the newest
     assert contents(store.read_memories(ALICE)) == [
         "memory 1", "memory 4", "memory 3", "memory 2", "memory 0"]
@@ -336,7 +325,7 @@ def test_search_quality_on_the_corpus(store: MemoryStore, clock: Clock) -> None:
     """The expected memory is the best hit for every query, on both dialects."""
     ids = {}
     for key, memory in CORPUS["memories"].items():
-        clock.tick()
+        clock.advance(seconds=1)
         ids[store.add_memory(ALICE, memory["content"], memory["topics"]).id] = key
     assert len(ids) == 51 and len(CORPUS["queries"]) == 15
     misses = []
@@ -354,11 +343,11 @@ def test_search_quality_on_the_corpus(store: MemoryStore, clock: Clock) -> None:
 def test_cap_evicts_the_least_recently_updated(db: Database, clock: Clock) -> None:
     store = MemoryStore(db, clock=clock, max_memories_per_user=3)
     for text in ("one", "two", "three"):
-        clock.tick()
+        clock.advance(seconds=1)
         store.add_memory(ALICE, text)
-    clock.tick()
+    clock.advance(seconds=1)
     store.add_memory(ALICE, "one")  # refreshed: now "two" is the oldest
-    clock.tick()
+    clock.advance(seconds=1)
     store.add_memory(ALICE, "four")
     assert contents(store.read_memories(ALICE)) == ["four", "one", "three"]
     store.add_memory(BOB, "bob's own")

@@ -14,24 +14,14 @@ from genie_repo.db import Database, open_database
 from genie_repo.errors import GenieRepoError, InvalidInput, NotFound
 from genie_repo.models.sessions import Event, Session, SessionKey, UserKey
 from genie_repo.stores.sessions import SessionStore
+from tests.clock import StepClock
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-class StepClock:
-    """A clock that advances one millisecond per reading: deterministic, never sleeps."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
-
-
 @pytest.fixture
 def store(db: Database) -> Iterator[SessionStore]:
-    s = SessionStore(db, clock=StepClock())
+    s = SessionStore(db, clock=StepClock(T0))
     yield s
     s.close()
 

@@ -11,27 +11,15 @@ from genie_repo import InvalidInput
 from genie_repo.config import Config
 from genie_repo.db import Database, open_database
 from genie_repo.stores.short_memory import ShortMemoryStore
+from tests.clock import FakeClock as Clock
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 
 
-class Clock:
-    """A hand-moved clock, so expiry is tested without sleeping."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture
