@@ -419,7 +419,7 @@ def test_reads_take_a_constant_number_of_statements(db: Database) -> None:
     counting = CountingDatabase(db)
 
     async def scenario() -> None:
-        service = GenieSessionService(counting, session_config=config_of(  # type: ignore[arg-type]
+        service = GenieSessionService(counting, session_config=config_of(
             num_recent_events=50, store_historical_events=True))
         for session_id in ("a", "b", "c"):
             await fill(service, 40 if session_id != "a" else 300, session_id)
