@@ -13,6 +13,8 @@ from typing import Any
 
 import psycopg
 from google.genai import types
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from trpc_agent_sdk.events import Event, EventActions
 from trpc_agent_sdk.sessions import Session, SessionServiceConfig
 
@@ -519,3 +521,39 @@ def test_no_time_zone_makes_a_session_stale(config: Config, dialect: str) -> Non
         else:
             os.environ["TZ"] = saved
         time.tzset()
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15,
+          deadline=None)
+@given(authors=st.lists(st.sampled_from(["user", "bot"]), min_size=1, max_size=8),
+       boundary=st.integers(0, 7), keep_history=st.booleans())
+def test_retried_writes_store_once(
+    dialect: str, make_db: Callable[[str], Database],
+    authors: list[str], boundary: int, keep_history: bool,
+) -> None:
+    """A retried append (same event id, e.g. after a lost reply) and a repeated update_session
+    leave storage exactly as a single call does."""
+    db = make_db(dialect)
+
+    async def scenario() -> None:
+        service = GenieSessionService(
+            db, session_config=config_of(store_historical_events=keep_history))
+        session = await service.create_session(app_name=APP, user_id="u", session_id="s")
+        for number, author in enumerate(authors):
+            await service.append_event(session, event(number, author, {"n": number}))
+            retry = await reload(service)  # another process retrying the same event
+            await service.append_event(retry, event(number, author, {"n": number}))
+        once = await reload(service)
+        assert texts(once.events) == [f"m{n}" for n in range(len(authors))]
+        cut = min(boundary, len(once.events) - 1)
+        once.compact_events(event(90, "system"), once.events[cut].id, compaction_id="c")
+        await service.update_session(once)
+        first = (await reload(service)).model_dump(exclude={"last_update_time"})
+        await service.update_session(once)
+        assert (await reload(service)).model_dump(exclude={"last_update_time"}) == first
+        await service.close()
+
+    try:
+        run(scenario())
+    finally:
+        db.close()
