@@ -40,6 +40,7 @@ _DECLTYPE_CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "TIMESTAMP": from_sqlite_text,
     "BOOLEAN": bool,
 }
+_SYNCHRONOUS = {"normal": "PRAGMA synchronous=NORMAL", "full": "PRAGMA synchronous=FULL"}
 _Shape = tuple[list[str], list[tuple[int, Callable[[Any], Any]]]]
 _CONSTRAINT_ERRORS: dict[int, type[GenieRepoError]] = {
     apsw.SQLITE_CONSTRAINT_FOREIGNKEY: NotFound,
@@ -78,7 +79,7 @@ class SqliteDatabase:
             busy_timeout_ms=busy_timeout_ms,
         )
         self.registry = registry or QueryRegistry("sqlite")
-        self._synchronous = "FULL" if durability == "full" else "NORMAL"
+        self._synchronous = _SYNCHRONOUS["full" if durability == "full" else "normal"]
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._connections: set[apsw.Connection] = set()
@@ -100,7 +101,7 @@ class SqliteDatabase:
             conn = apsw.Connection(str(self.path), statementcachesize=256)
             conn.set_busy_timeout(self._busy_timeout_ms)
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            conn.execute(self._synchronous)
             conn.execute("PRAGMA foreign_keys=ON")
         except apsw.Error as exc:
             raise _translate(exc, None) from exc

@@ -128,3 +128,26 @@ def test_a_finished_thread_leaves_no_open_sqlite_connection(make_config: Any) ->
         thread.join()
     assert len(db._connections) == before
     db.close()
+
+
+def test_every_sqlite_connection_gets_the_pragmas(make_config: Any) -> None:
+    from genie_repo.db.sqlite import SqliteDatabase
+
+    path = make_config("sqlite").sqlite_path
+    seen: list[tuple[Any, ...]] = []
+
+    def pragmas(db: SqliteDatabase) -> None:
+        conn = db._connection()
+        seen.append(tuple(conn.execute(f"PRAGMA {name}").fetchall()[0][0] for name in
+                          ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")))
+
+    for durability, synchronous in (("normal", 1), ("full", 2)):
+        db = SqliteDatabase(path, durability=durability)
+        threads = [threading.Thread(target=pragmas, args=(db,)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+            thread.join()
+        pragmas(db)
+        assert set(seen) == {("wal", synchronous, 1, 15_000)}, seen
+        seen.clear()
+        db.close()

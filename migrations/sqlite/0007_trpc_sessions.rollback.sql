@@ -1,0 +1,3 @@
+DROP TABLE trpc_memory_events;
+DROP TABLE trpc_historical_events;
+DROP TABLE trpc_sessions;
