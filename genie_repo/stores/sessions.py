@@ -33,7 +33,6 @@ from genie_repo.stores.limits import check_limit
 from genie_repo.stores.sessions_state import (
     RoutedDelta,
     decode_cursor,
-    decode_events,
     decode_state,
     decode_summaries,
     encode_cursor,
@@ -158,23 +157,26 @@ class SessionStore(Store):
         params = _key_params(key)
         if event_limit is not None:
             check_limit(event_limit, maximum=2**31)
-        row = self.db.fetch_one("sessions.get_session", {
+        rows = self.db.fetch_all("sessions.get_session", {
             **params,
             "event_limit": event_limit,
             "since": None if since is None else require_utc(since, "since"),
         })
-        if row is None:
+        head = next((row for row in rows if row["part"] == 0), None)
+        if head is None:
             return None
+        events = [event_from_row(row) for row in rows if row["part"] == 1]
+        events.sort(key=_by_seq)  # SQL order across UNION ALL branches is not promised
         return Session.model_construct(
             app_name=key.app_name,
             user_id=key.user_id,
             session_id=key.session_id,
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            last_seq=row["last_seq"],
-            state=decode_state(row["state"]),
-            events=decode_events(row["events"]),
-            summaries=decode_summaries(row["summaries"]),
+            created_at=head["created_at"],
+            updated_at=head["updated_at"],
+            last_seq=head["last_seq"],
+            state=decode_state(head["state"]),
+            events=events,
+            summaries=decode_summaries(head["summaries"]),
         )
 
     def explain_get_session(self, key: SessionKey, *, event_limit: int | None = None) -> str:
@@ -390,6 +392,10 @@ class SessionStore(Store):
         if routed.session or routed.app or routed.user:
             self.db.execute("sessions.apply_state_delta",
                             {**params, **routed.as_params(), "now": now})
+
+
+def _by_seq(event: Event) -> int:
+    return event.seq or 0
 
 
 def _key_params(key: object) -> dict[str, Any]:

@@ -13,10 +13,11 @@ WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(sessi
 UPDATE sessions SET updated_at = %(now)s
 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s;
 
--- name: get_session :opt
--- The session row with its merged state, summaries and events (last N, since a time) as JSON
--- text, in one statement so the parts are one consistent snapshot.
-SELECT s.created_at, s.updated_at, s.last_seq,
+-- name: get_session :many
+-- The session (part 0: its row, merged state and summaries as JSON) and its events as plain
+-- rows (part 1: the newest event_limit, only timestamp >= since, newest first), in one statement
+-- so all of it is one consistent snapshot. A missing session gives no rows at all.
+SELECT 0 AS part, s.created_at, s.updated_at, s.last_seq,
   (SELECT '{' || string_agg(to_json(k)::text || ':' || v, ',') || '}' FROM (
       SELECT key AS k, value AS v FROM session_states
       WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
@@ -28,19 +29,23 @@ SELECT s.created_at, s.updated_at, s.last_seq,
   (SELECT json_agg(json_build_array(filter_key, summary, topics::json, updated_at))::text
    FROM session_summaries
    WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS summaries,
-  (SELECT json_agg(json_build_array(seq, event_id, invocation_id, author, filter_key, branch,
-                                    timestamp, state_delta::json, event_data) ORDER BY seq)::text
-   FROM (SELECT * FROM session_events
-         WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-           AND (CAST(%(since)s AS timestamptz) IS NULL OR timestamp >= %(since)s)
-         ORDER BY seq DESC LIMIT %(event_limit)s) AS e) AS events
+  NULL::bigint AS seq, NULL AS event_id, NULL AS invocation_id, NULL AS author,
+  NULL AS filter_key, NULL AS branch, NULL::timestamptz AS timestamp, NULL AS state_delta,
+  NULL AS event_data
 FROM sessions s
-WHERE s.app_name = %(app_name)s AND s.user_id = %(user_id)s AND s.session_id = %(session_id)s;
+WHERE s.app_name = %(app_name)s AND s.user_id = %(user_id)s AND s.session_id = %(session_id)s
+UNION ALL
+(SELECT 1, NULL, NULL, NULL, NULL, NULL, seq, event_id, invocation_id, author, filter_key,
+        branch, timestamp, state_delta, event_data
+ FROM session_events
+ WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+   AND (CAST(%(since)s AS timestamptz) IS NULL OR timestamp >= %(since)s)
+ ORDER BY seq DESC LIMIT %(event_limit)s);
 
 -- name: explain_get_session :many
 -- The plan of get_session, verbatim (the scale test checks it reads through the keys).
 EXPLAIN
-SELECT s.created_at, s.updated_at, s.last_seq,
+SELECT 0 AS part, s.created_at, s.updated_at, s.last_seq,
   (SELECT '{' || string_agg(to_json(k)::text || ':' || v, ',') || '}' FROM (
       SELECT key AS k, value AS v FROM session_states
       WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
@@ -52,14 +57,18 @@ SELECT s.created_at, s.updated_at, s.last_seq,
   (SELECT json_agg(json_build_array(filter_key, summary, topics::json, updated_at))::text
    FROM session_summaries
    WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS summaries,
-  (SELECT json_agg(json_build_array(seq, event_id, invocation_id, author, filter_key, branch,
-                                    timestamp, state_delta::json, event_data) ORDER BY seq)::text
-   FROM (SELECT * FROM session_events
-         WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-           AND (CAST(%(since)s AS timestamptz) IS NULL OR timestamp >= %(since)s)
-         ORDER BY seq DESC LIMIT %(event_limit)s) AS e) AS events
+  NULL::bigint AS seq, NULL AS event_id, NULL AS invocation_id, NULL AS author,
+  NULL AS filter_key, NULL AS branch, NULL::timestamptz AS timestamp, NULL AS state_delta,
+  NULL AS event_data
 FROM sessions s
-WHERE s.app_name = %(app_name)s AND s.user_id = %(user_id)s AND s.session_id = %(session_id)s;
+WHERE s.app_name = %(app_name)s AND s.user_id = %(user_id)s AND s.session_id = %(session_id)s
+UNION ALL
+(SELECT 1, NULL, NULL, NULL, NULL, NULL, seq, event_id, invocation_id, author, filter_key,
+        branch, timestamp, state_delta, event_data
+ FROM session_events
+ WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+   AND (CAST(%(since)s AS timestamptz) IS NULL OR timestamp >= %(since)s)
+ ORDER BY seq DESC LIMIT %(event_limit)s);
 
 -- name: list_sessions_first :many
 -- Newest first (idx_sessions_updated).

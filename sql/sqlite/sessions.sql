@@ -13,10 +13,11 @@ WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id;
 UPDATE sessions SET updated_at = :now
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id;
 
--- name: get_session :opt
--- The session row with its merged state, summaries and events (last N, since a time) as JSON
--- text, in one statement so the parts are one consistent snapshot.
-SELECT s.created_at, s.updated_at, s.last_seq,
+-- name: get_session :many
+-- The session (part 0: its row, merged state and summaries as JSON) and its events as plain
+-- rows (part 1: the newest event_limit, only timestamp >= since, newest first), in one statement
+-- so all of it is one consistent snapshot. A missing session gives no rows at all.
+SELECT 0 AS part, s.created_at, s.updated_at, s.last_seq,
   (SELECT '{' || group_concat(json_quote(k) || ':' || v, ',') || '}' FROM (
       SELECT key AS k, value AS v FROM session_states
       WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
@@ -28,19 +29,23 @@ SELECT s.created_at, s.updated_at, s.last_seq,
   (SELECT json_group_array(json_array(filter_key, summary, json(topics), updated_at))
    FROM session_summaries
    WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS summaries,
-  (SELECT json_group_array(json_array(seq, event_id, invocation_id, author, filter_key, branch,
-                                      timestamp, json(state_delta), event_data) ORDER BY seq)
-   FROM (SELECT * FROM session_events
-         WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-           AND (:since IS NULL OR timestamp >= :since)
-         ORDER BY seq DESC LIMIT COALESCE(:event_limit, -1))) AS events
+  NULL AS seq, NULL AS event_id, NULL AS invocation_id, NULL AS author, NULL AS filter_key,
+  NULL AS branch, NULL AS timestamp, NULL AS state_delta, NULL AS event_data
 FROM sessions s
-WHERE s.app_name = :app_name AND s.user_id = :user_id AND s.session_id = :session_id;
+WHERE s.app_name = :app_name AND s.user_id = :user_id AND s.session_id = :session_id
+UNION ALL
+SELECT * FROM (
+  SELECT 1, NULL, NULL, NULL, NULL, NULL, seq, event_id, invocation_id, author, filter_key,
+         branch, timestamp, state_delta, event_data
+  FROM session_events
+  WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+    AND (:since IS NULL OR timestamp >= :since)
+  ORDER BY seq DESC LIMIT COALESCE(:event_limit, -1));
 
 -- name: explain_get_session :many
 -- The plan of get_session, verbatim (the scale test checks it reads through the keys).
 EXPLAIN QUERY PLAN
-SELECT s.created_at, s.updated_at, s.last_seq,
+SELECT 0 AS part, s.created_at, s.updated_at, s.last_seq,
   (SELECT '{' || group_concat(json_quote(k) || ':' || v, ',') || '}' FROM (
       SELECT key AS k, value AS v FROM session_states
       WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
@@ -52,14 +57,18 @@ SELECT s.created_at, s.updated_at, s.last_seq,
   (SELECT json_group_array(json_array(filter_key, summary, json(topics), updated_at))
    FROM session_summaries
    WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS summaries,
-  (SELECT json_group_array(json_array(seq, event_id, invocation_id, author, filter_key, branch,
-                                      timestamp, json(state_delta), event_data) ORDER BY seq)
-   FROM (SELECT * FROM session_events
-         WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-           AND (:since IS NULL OR timestamp >= :since)
-         ORDER BY seq DESC LIMIT COALESCE(:event_limit, -1))) AS events
+  NULL AS seq, NULL AS event_id, NULL AS invocation_id, NULL AS author, NULL AS filter_key,
+  NULL AS branch, NULL AS timestamp, NULL AS state_delta, NULL AS event_data
 FROM sessions s
-WHERE s.app_name = :app_name AND s.user_id = :user_id AND s.session_id = :session_id;
+WHERE s.app_name = :app_name AND s.user_id = :user_id AND s.session_id = :session_id
+UNION ALL
+SELECT * FROM (
+  SELECT 1, NULL, NULL, NULL, NULL, NULL, seq, event_id, invocation_id, author, filter_key,
+         branch, timestamp, state_delta, event_data
+  FROM session_events
+  WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+    AND (:since IS NULL OR timestamp >= :since)
+  ORDER BY seq DESC LIMIT COALESCE(:event_limit, -1));
 
 -- name: list_sessions_first :many
 -- Newest first (idx_sessions_updated).

@@ -10,11 +10,11 @@ import pytest
 from genie_repo.errors import InvalidInput
 from genie_repo.stores.sessions_state import (
     decode_cursor,
-    decode_events,
     encode_cursor,
     encode_delta,
     encode_event_delta,
     encode_value,
+    event_from_row,
     matches_filter,
     route_delta,
     scoped_key,
@@ -80,19 +80,25 @@ def test_cursor_round_trip_and_rejects_garbage() -> None:
             decode_cursor(bad)
 
 
-def test_decode_events_from_both_timestamp_spellings() -> None:
-    rows = json.dumps([
-        [1, "e1", "i", "user", "", "", "2026-01-01T00:00:00.000001Z", {}, '{"a": 1}'],
-        [2, "e2", "i", "bot", "f", "b", "2026-01-01T00:00:00+00:00", {"k": 1}, "{}"],
-    ])
-    events = decode_events(rows)
-    assert [e.seq for e in events] == [1, 2]
-    assert events[0].payload == '{"a": 1}'
-    assert events[1].timestamp == datetime(2026, 1, 1, tzinfo=UTC)
-    assert decode_events(None) == []
+def test_event_rows_with_either_timestamp_type() -> None:
+    row = {"seq": 1, "event_id": "e1", "invocation_id": "i", "author": "user", "filter_key": "",
+           "branch": "", "state_delta": '{"k": 1}', "event_data": '{"a": 1}'}
+    from_text = event_from_row({**row, "timestamp": "2026-01-01T00:00:00.000001Z"})
+    from_datetime = event_from_row({**row, "timestamp": datetime(2026, 1, 1, tzinfo=UTC)})
+    assert from_text.timestamp == datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
+    assert from_datetime.timestamp == datetime(2026, 1, 1, tzinfo=UTC)
+    assert (from_text.payload, from_text.state_delta, from_text.seq) == ('{"a": 1}', {"k": 1}, 1)
 
 
 def test_filter_key_hierarchy() -> None:
     assert matches_filter("anything", "")
     assert matches_filter("a", "a") and matches_filter("a/b", "a")
     assert not matches_filter("ab", "a") and not matches_filter("", "a")
+
+
+def test_stored_json_decodes_exactly_like_json_loads() -> None:
+    from genie_repo.stores.sessions_state import loads_stored
+
+    for text in ('{}', '{"a":[1,2.5,null,true]}', '{"big":123456789012345678901234567890}',
+                 '"x"', '[1e16, -0.0]', '{"a": 1} '):
+        assert loads_stored(text) == json.loads(text)
