@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import psycopg
@@ -137,7 +137,9 @@ class PostgresDatabase:
                     for r in rows]
         if not prepared:
             return 0
-        with self.transaction(), self._connection() as conn:
+        # Its own transaction, or a part of the caller's (which rolls back as a whole on error).
+        own = getattr(self._local, "conn", None) is None
+        with self.transaction() if own else nullcontext(), self._connection() as conn:
             try:
                 with conn.cursor() as cursor:
                     cursor.executemany(query.sql, prepared)

@@ -33,7 +33,8 @@ class Executor(Protocol):
         ...
 
     def execute_many(self, name: str, rows: Iterable[Params]) -> int:
-        """Run a `:batch` query once per parameter dict (inside one transaction)."""
+        """Run a `:batch` query once per parameter dict: all or nothing in its own transaction,
+        or as part of the caller's open one (which then rolls back as a whole on error)."""
         ...
 
     def fetch_one(self, name: str, params: Params | None = None) -> Row | None:

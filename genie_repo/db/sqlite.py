@@ -182,7 +182,8 @@ class SqliteDatabase:
             return 0
         conn = self._connection()
         total = 0
-        with self.transaction():
+        # Its own transaction, or a part of the caller's (which rolls back as a whole on error).
+        with self.transaction() if self._local.depth == 0 else contextlib.nullcontext():
             try:
                 for values in prepared:
                     conn.execute(query.sql, values)
