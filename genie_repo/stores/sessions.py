@@ -43,6 +43,7 @@ from genie_repo.stores.sessions_state import (
     route_delta,
     scoped_key,
     scoped_state,
+    with_seq,
 )
 from genie_repo.stores.sessions_summaries import SummaryPool
 from genie_repo.timestamps import require_utc, utc_now
@@ -263,7 +264,7 @@ class SessionStore(Store):
             row = self.db.fetch_one(query, params)
         if row is None or not row["session_exists"]:
             raise NotFound(f"session {_describe(params)} not found")
-        return event.model_copy(update={"seq": row["seq"]})
+        return with_seq(event, row["seq"])
 
     # -- state --------------------------------------------------------------------------------
 

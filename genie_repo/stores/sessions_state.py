@@ -178,6 +178,12 @@ def loads_stored(text: str) -> Any:
     return value if end == len(text) else json.loads(text)
 
 
+def with_seq(event: Event, seq: int) -> Event:
+    """A copy of a validated event carrying its stored sequence number (cheaper than
+    `model_copy`, which append_event would pay on every call)."""
+    return _trusted_event({**event.__dict__, "seq": seq})
+
+
 def event_from_row(row: Mapping[str, Any]) -> Event:
     """An event from a `session_events` row (list_events, get_session). Rows written by this
     store are trusted, so they are not re-validated. (A SQLite UNION reports the declared type
