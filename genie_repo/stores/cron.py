@@ -24,6 +24,7 @@ from genie_repo.models.base import parse_input, require_id
 from genie_repo.models.cron import (
     CronClaim,
     CronHistory,
+    CronSource,
     CronStatus,
     CronTask,
     TaskDefinition,
@@ -219,18 +220,17 @@ class CronStore(Store):
                     tick = _next_or_none(expression, moment)
                     ticks[expression] = (tick, None if tick is None else to_sqlite_text(tick))
                 tick, tick_text = ticks[expression]
-                task = CronTask.model_validate(
-                    {**row, "next_run_at": tick, "last_triggered_at": moment}
+                # Rows this store wrote, claimed by hot schedulers: built without re-validation.
+                task = CronTask.model_construct(**{
+                    **row, "source": CronSource(row["source"]), "next_run_at": tick,
+                    "last_triggered_at": moment,
+                })
+                run = CronHistory.model_construct(
+                    id=_run_id(), task_id=task.id, task_name=task.name, started_at=moment,
+                    finished_at=None, scheduled_for=row["next_run_at"],
+                    status=CronStatus.RUNNING, error="", run_id="", worker_id=worker_id,
                 )
-                run = CronHistory(
-                    id=_run_id(),
-                    task_id=task.id,
-                    task_name=task.name,
-                    started_at=moment,
-                    scheduled_for=row["next_run_at"],
-                    worker_id=worker_id,
-                )
-                claims.append(CronClaim(task=task, run=run))
+                claims.append(CronClaim.model_construct(task=task, run=run))
                 batch.append({
                     "task_id": task.id, "task_name": task.name, "history_id": run.id,
                     "scheduled_for": to_sqlite_text(row["next_run_at"]), "next_run_at": tick_text,
