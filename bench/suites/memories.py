@@ -22,7 +22,8 @@ from typing import Any
 from bench.core import Bench, Case, Target
 from bench.env import Env
 from bench.raw import Raw
-from genie_repo.models.memories import MemoryUserKey, memory_id
+from genie_repo.models.memories import memory_id
+from genie_repo.models.sessions import UserKey
 from genie_repo.stores.memories import MemoryStore
 from genie_repo.stores.short_memory import ShortMemoryStore
 from genie_repo.timestamps import utc_now
@@ -80,7 +81,7 @@ def _search(user: str) -> Any:
     def setup(env: Env) -> Case:
         _corpus_loaded(env)
         store = MemoryStore(env.db)
-        key = MemoryUserKey(APP, user)
+        key = UserKey(APP, user)
 
         def search() -> object:
             return store.search_memories(key, QUERY, limit=10)

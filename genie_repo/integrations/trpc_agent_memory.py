@@ -35,7 +35,7 @@ from trpc_agent_sdk.sessions import Session
 
 from genie_repo.db.protocol import Database
 from genie_repo.errors import InvalidInput
-from genie_repo.models.memories import MemoryUserKey
+from genie_repo.models.sessions import UserKey
 from genie_repo.stores.base import Clock, Store
 from genie_repo.stores.limits import MAX_LIMIT
 from genie_repo.stores.memories import MemoryStore
@@ -57,7 +57,7 @@ class TrpcMemoryBackend(Store):
         super().__init__(db, clock=clock)
         self.memories = MemoryStore(db, clock=clock)
 
-    def store(self, owner: MemoryUserKey, session_id: str, events: list[SdkEvent]) -> int:
+    def store(self, owner: UserKey, session_id: str, events: list[SdkEvent]) -> int:
         """Add a memory for each event with text not recorded yet; returns how many."""
         params = {"app_name": owner.app_name, "user_id": owner.user_id, "session_id": session_id}
         with self.db.transaction():
@@ -80,7 +80,7 @@ class TrpcMemoryBackend(Store):
                 self.db.execute_many("trpc_sessions.insert_memory_event", rows)
         return len(rows)
 
-    def search(self, owner: MemoryUserKey, query: str, limit: int) -> list[SdkMemoryEntry]:
+    def search(self, owner: UserKey, query: str, limit: int) -> list[SdkMemoryEntry]:
         """The events behind the best `limit` memories matching `query`, best memory first
         (events of one memory oldest first), at most `limit` entries."""
         with self.db.transaction(readonly=True):
@@ -109,13 +109,13 @@ def event_text(event: SdkEvent) -> str:
     return " ".join(part.text for part in event.content.parts if part.text)
 
 
-def owner_of(key: str) -> MemoryUserKey:
+def owner_of(key: str) -> UserKey:
     """The memory owner of an SDK memory key `"{app_name}/{user_id}"` (`Session.save_key`),
     split at the first "/"; InvalidInput when it has no "/"."""
     app_name, slash, user_id = key.partition("/")
     if not slash:
         raise InvalidInput(f"memory key must be 'app_name/user_id', got {key!r}")
-    return MemoryUserKey(app_name, user_id)
+    return UserKey(app_name, user_id)
 
 
 class GenieMemoryService(BaseMemoryService):

@@ -33,11 +33,15 @@ def parse_input(model: type[M], **data: Any) -> M:
     try:
         return model.model_validate(data)
     except _ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise InvalidInput(f"invalid {model.__name__}: {problems}") from None
+        raise invalid_input(model.__name__, exc) from None
+
+
+def invalid_input(model_name: str, exc: _ValidationError) -> InvalidInput:
+    """One readable InvalidInput listing every field pydantic rejected."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in exc.errors()
+    )
+    return InvalidInput(f"invalid {model_name}: {problems}")
 
 
 def require_id(value: object, what: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from genie_repo.errors import InvalidInput
 from genie_repo.models.base import Model, require_id
+from genie_repo.models.sessions import UserKey
 
 # uuid5 namespace for memory ids (uuid5(NAMESPACE_URL, "genie_repo:memories")); fixed forever,
 # since ids are derived from content and must be the same in every process and release.
@@ -17,25 +18,13 @@ MEMORY_NAMESPACE = uuid.UUID("28cf7aa0-b8be-5ac5-9e9c-77b84d1c583e")
 
 
 class UserKeyLike(Protocol):
-    """Anything naming a memory owner: `MemoryUserKey`, or the sessions' `UserKey`."""
+    """Anything naming a memory owner, e.g. `UserKey` (the same key sessions use)."""
 
     @property
     def app_name(self) -> str: ...
 
     @property
     def user_id(self) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class MemoryUserKey:
-    """The owner of a set of memories. Both parts are required (InvalidInput otherwise)."""
-
-    app_name: str
-    user_id: str
-
-    def __post_init__(self) -> None:
-        require_id(self.app_name, "app_name")
-        require_id(self.user_id, "user_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +41,8 @@ class MemoryKey:
         require_id(self.memory_id, "memory_id")
 
     @property
-    def user_key(self) -> MemoryUserKey:
-        return MemoryUserKey(self.app_name, self.user_id)
+    def user_key(self) -> UserKey:
+        return UserKey(self.app_name, self.user_id)
 
 
 def memory_id(app_name: str, user_id: str, content: str) -> str:

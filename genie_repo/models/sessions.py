@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
-from genie_repo.errors import InvalidInput
-from genie_repo.models.base import Id, Model, UtcDatetime
+from genie_repo.models.base import Id, Model, UtcDatetime, invalid_input
 from genie_repo.timestamps import utc_now
 
 
@@ -25,11 +24,7 @@ class _Input(Model):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}"
-                for err in exc.errors()
-            )
-            raise InvalidInput(f"invalid {type(self).__name__}: {problems}") from None
+            raise invalid_input(type(self).__name__, exc) from None
 
 
 class UserKey(_Input):

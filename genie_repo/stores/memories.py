@@ -21,14 +21,8 @@ from typing import Any
 from genie_repo.db.protocol import Database
 from genie_repo.errors import GenieRepoError, InvalidInput, NotFound, TransientError
 from genie_repo.models.base import require_id
-from genie_repo.models.memories import (
-    MemoryEntry,
-    MemoryKey,
-    MemoryUserKey,
-    UserKeyLike,
-    encode_topics,
-    memory_id,
-)
+from genie_repo.models.memories import MemoryEntry, MemoryKey, UserKeyLike, encode_topics, memory_id
+from genie_repo.models.sessions import UserKey
 from genie_repo.stores.base import Clock, Store
 from genie_repo.stores.limits import check_limit
 from genie_repo.timestamps import utc_now
@@ -282,7 +276,7 @@ class MemoryStore(Store):
     def _run_auto_memory_job(
         self, owner: tuple[str, str], events: list[Any], extractor: Extractor
     ) -> list[MemoryEntry]:
-        key = MemoryUserKey(*owner)
+        key = UserKey(*owner)
         stored = []
         for item in extractor(events):
             content, topics = (item, None) if isinstance(item, str) else item

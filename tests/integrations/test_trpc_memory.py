@@ -19,7 +19,7 @@ from trpc_agent_sdk.sessions import Session
 from genie_repo.db.protocol import Database
 from genie_repo.errors import InvalidInput
 from genie_repo.integrations.trpc_agent import GenieMemoryService
-from genie_repo.models.memories import MemoryUserKey
+from genie_repo.models.sessions import UserKey
 from genie_repo.stores.memories import MemoryStore
 
 APP = "app"
@@ -52,17 +52,17 @@ def test_store_session_is_idempotent_per_event_and_respects_enabled(db: Database
         disabled = GenieMemoryService(db)
         session = session_of("u", "s", [("user", "I like green tea"), ("bot", "Noted: tea")])
         await disabled.store_session(session)
-        assert MemoryStore(db).read_memories(MemoryUserKey(APP, "u")) == []
+        assert MemoryStore(db).read_memories(UserKey(APP, "u")) == []
         service = GenieMemoryService(db, enabled=True)
         await service.store_session(session)
-        first = MemoryStore(db).read_memories(MemoryUserKey(APP, "u"))
+        first = MemoryStore(db).read_memories(UserKey(APP, "u"))
         await service.store_session(session)
-        again = MemoryStore(db).read_memories(MemoryUserKey(APP, "u"))
+        again = MemoryStore(db).read_memories(UserKey(APP, "u"))
         assert len(first) == 2 and again == first  # nothing rewritten, not even updated_at
         session.events.append(session_of("u", "s", [("user", "x")] * 3 + [
             ("user", "and black coffee")]).events[3])
         await service.store_session(session)
-        assert len(MemoryStore(db).read_memories(MemoryUserKey(APP, "u"))) == 3
+        assert len(MemoryStore(db).read_memories(UserKey(APP, "u"))) == 3
         await disabled.close()
         await service.close()
 

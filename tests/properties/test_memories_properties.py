@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from genie_repo.db import Database
-from genie_repo.models.memories import MemoryUserKey
+from genie_repo.models.sessions import UserKey
 from genie_repo.stores.memories import MemoryStore, search_words
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -26,9 +26,9 @@ TOPICS = st.lists(
     st.text(st.characters(codec="utf-8", blacklist_characters="\x00"), max_size=12), max_size=4)
 
 
-def owner() -> MemoryUserKey:
+def owner() -> UserKey:
     """A fresh owner per example: examples share the test's database without seeing each other."""
-    return MemoryUserKey("props", uuid.uuid4().hex)
+    return UserKey("props", uuid.uuid4().hex)
 
 
 @SETTINGS

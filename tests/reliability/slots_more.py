@@ -6,10 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 from genie_repo import CronStore, MemoryStore, ShortMemoryStore
-from genie_repo.models.memories import MemoryKey, MemoryUserKey
+from genie_repo.models.memories import MemoryKey
+from genie_repo.models.sessions import UserKey
 from tests.reliability.hostile import Call, Slot, Stores, Verify
 
-OWNER = MemoryUserKey("hostile-app", "user")
+OWNER = UserKey("hostile-app", "user")
 TTL = timedelta(hours=1)
 
 
@@ -27,11 +28,11 @@ def memory_add(field: str) -> Slot:
             args[field] = value
 
         def call() -> object:
-            return memories.add_memory(MemoryUserKey(args["app"], args["user"]),
+            return memories.add_memory(UserKey(args["app"], args["user"]),
                                        args["content"], topics=args["topics"])
 
         def verify(result: object) -> None:
-            owner = MemoryUserKey(args["app"], args["user"])
+            owner = UserKey(args["app"], args["user"])
             (entry,) = memories.read_memories(owner)
             assert entry == result
             assert (entry.memory.content, entry.memory.topics) == (args["content"], args["topics"])
@@ -45,7 +46,7 @@ def memory_add(field: str) -> Slot:
 
 def memory_update(stores: Stores, value: Any) -> tuple[Call, Verify]:
     memories = MemoryStore(stores.db)
-    owner = MemoryUserKey(OWNER.app_name, stores.fresh_id())
+    owner = UserKey(OWNER.app_name, stores.fresh_id())
     entry = memories.add_memory(owner, "before")
 
     def verify(result: object) -> None:
@@ -62,7 +63,7 @@ def memory_search(field: str) -> Slot:
 
     def slot(stores: Stores, value: Any) -> tuple[Call, Verify]:
         memories = MemoryStore(stores.db)
-        owner = MemoryUserKey(OWNER.app_name, stores.fresh_id())
+        owner = UserKey(OWNER.app_name, stores.fresh_id())
         mine = memories.add_memory(owner, "percent % underscore _ star * quote \" words")
 
         def call() -> object:
@@ -81,13 +82,13 @@ def memory_search(field: str) -> Slot:
 def memory_keyed(method: str) -> Slot:
     def slot(stores: Stores, value: Any) -> tuple[Call, Verify]:
         memories = MemoryStore(stores.db)
-        owner = MemoryUserKey(OWNER.app_name, stores.fresh_id())
+        owner = UserKey(OWNER.app_name, stores.fresh_id())
         memories.add_memory(owner, "kept")
 
         def call() -> object:
             if method == "delete_memory":
                 return memories.delete_memory(MemoryKey(owner.app_name, owner.user_id, value))
-            return memories.clear_memories(MemoryUserKey(OWNER.app_name, value))
+            return memories.clear_memories(UserKey(OWNER.app_name, value))
 
         def verify(result: object) -> None:
             assert [e.memory.content for e in memories.read_memories(owner)] == ["kept"]

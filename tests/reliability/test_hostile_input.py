@@ -23,7 +23,7 @@ from genie_repo import (
     SessionKey,
     open_database,
 )
-from genie_repo.models.memories import MemoryUserKey
+from genie_repo.models.sessions import UserKey
 from tests.reliability.dump import logical_dump
 from tests.reliability.hostile import (
     BATTERIES,
@@ -300,7 +300,7 @@ def test_timestamps_are_aware_in_range_instants_or_invalid_input(
 
 
 SESSION = SessionKey("pages", "user", "session")
-OWNER = MemoryUserKey("pages", "user")
+OWNER = UserKey("pages", "user")
 
 
 def test_page_sizes_outside_1_to_10000_are_invalid_input(

@@ -38,7 +38,6 @@ from genie_repo import (
     migrate,
     open_database,
 )
-from genie_repo.models.memories import MemoryUserKey
 from tests.reliability.conftest import PRIVATE_PASSWORD
 from tests.reliability.pgserver import PASSWORD_USER, PrivatePostgres
 from tests.reliability.processes import ROOT
@@ -280,14 +279,14 @@ def test_memory_and_short_memory_queries_never_cross_owners(
     short_model: dict[tuple[str, str], str] = {}
     try:
         for n, (app, user, words) in enumerate(writes):
-            owner = MemoryUserKey(prefix + app, prefix + user)
+            owner = UserKey(prefix + app, prefix + user)
             content = " ".join(words)
             entry = memories.add_memory(owner, content)
             owned.setdefault((owner.app_name, owner.user_id), {})[content] = entry.id
             short.set(prefix + app, user, f"{n}", timedelta(hours=1))
             short_model[(prefix + app, user)] = f"{n}"
         for (app, user), contents in owned.items():
-            owner = MemoryUserKey(app, user)
+            owner = UserKey(app, user)
             assert {e.id for e in memories.read_memories(owner, limit=10_000)} == set(
                 contents.values())
             for word in ("alpha", "beta", "gamma"):

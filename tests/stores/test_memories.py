@@ -12,7 +12,8 @@ import pytest
 
 from genie_repo import InvalidInput, NotFound
 from genie_repo.db import Database
-from genie_repo.models.memories import MemoryKey, MemoryUserKey, memory_id
+from genie_repo.models.memories import MemoryKey, memory_id
+from genie_repo.models.sessions import UserKey
 from genie_repo.stores import memories as memories_module
 from genie_repo.stores.memories import MemoryStore, fts5_phrases, search_words
 from tests.clock import FakeClock as Clock
@@ -20,8 +21,8 @@ from tests.clock import FakeClock as Clock
 CORPUS = json.loads(Path(__file__).with_name("memory_corpus.json").read_text(encoding="utf-8"))
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-ALICE = MemoryUserKey("genie:assistant", "alice")
-BOB = MemoryUserKey("genie:assistant", "bob")
+ALICE = UserKey("genie:assistant", "alice")
+BOB = UserKey("genie:assistant", "bob")
 
 
 @pytest.fixture
@@ -65,8 +66,8 @@ def test_readd_keeps_one_row_and_created_at(store: MemoryStore, clock: Clock) ->
 
 
 def test_ids_are_per_owner_and_unambiguous(store: MemoryStore) -> None:
-    a = store.add_memory(MemoryUserKey("a:b", "c"), "same text")
-    b = store.add_memory(MemoryUserKey("a", "b:c"), "same text")
+    a = store.add_memory(UserKey("a:b", "c"), "same text")
+    b = store.add_memory(UserKey("a", "b:c"), "same text")
     c = store.add_memory(ALICE, "same text")
     d = store.add_memory(BOB, "same text")
     assert len({a.id, b.id, c.id, d.id}) == 4
@@ -78,7 +79,7 @@ def test_topics_default_to_empty_and_duplicates_collapse(store: MemoryStore) -> 
 
 
 BAD_ADDS = [
-    (MemoryUserKey.__new__(MemoryUserKey), "text", None),  # parts never set
+    (UserKey.__new__(UserKey), "text", None),  # parts never set
     (ALICE, "", None),
     (ALICE, "   ", None),
     (ALICE, 42, None),
@@ -86,7 +87,7 @@ BAD_ADDS = [
     (ALICE, "lone \ud800 surrogate", None),
     (ALICE, "text", "not-a-list"),
     (ALICE, "text", [1, 2]),
-    (MemoryUserKey("a", "u" * 1025), "text", None),
+    (UserKey.model_construct(app_name="a", user_id="u" * 1025), "text", None),  # unchecked key
 ]
 
 
@@ -100,7 +101,7 @@ def test_bad_input_is_invalid_and_writes_nothing(store: MemoryStore) -> None:
 @pytest.mark.parametrize(("app", "user"), [("", "u"), ("a", ""), (None, "u")])
 def test_keys_need_every_part(app: object, user: object) -> None:
     with pytest.raises(InvalidInput):
-        MemoryUserKey(app, user)  # type: ignore[arg-type]
+        UserKey(app, user)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
         MemoryKey(app, user, "id")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
@@ -260,7 +261,7 @@ def test_search_limit_and_owner_isolation(store: MemoryStore) -> None:
     assert len(store.search_memories(ALICE, "shared")) == 10
     assert len(store.search_memories(ALICE, "shared", limit=3)) == 3
     assert contents(store.search_memories(BOB, "shared")) == ["shared word from bob"]
-    assert store.search_memories(MemoryUserKey("genie:assistant", "carol"), "shared") == []
+    assert store.search_memories(UserKey("genie:assistant", "carol"), "shared") == []
     with pytest.raises(InvalidInput):
         store.search_memories(ALICE, "shared", limit=0)
 

@@ -10,10 +10,10 @@ import pytest
 
 from genie_repo import GenieRepoError, InvalidInput, TransientError
 from genie_repo.db import Database
-from genie_repo.models.memories import MemoryUserKey
+from genie_repo.models.sessions import UserKey
 from genie_repo.stores.memories import Extracted, MemoryStore
 
-ALICE = MemoryUserKey("genie:assistant", "alice")
+ALICE = UserKey("genie:assistant", "alice")
 EVENTS = [{"role": "user", "text": "I moved to Berlin"}, {"role": "assistant", "text": "Noted"}]
 
 
@@ -94,5 +94,5 @@ def test_a_failing_job_reports_and_the_worker_goes_on(
     with pytest.raises(InvalidInput):
         store.enqueue_auto_memory_job(ALICE, EVENTS, "not callable")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
-        store.enqueue_auto_memory_job(MemoryUserKey.__new__(MemoryUserKey), EVENTS, facts)
+        store.enqueue_auto_memory_job(UserKey.__new__(UserKey), EVENTS, facts)
     store.close()
