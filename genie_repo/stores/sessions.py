@@ -64,7 +64,6 @@ class SessionStore(Store):
         "sessions.delete_session",
         "sessions.touch_session",
         "sessions.get_session",
-        "sessions.explain_get_session",
         "sessions.list_sessions_first",
         "sessions.list_sessions_after",
         "sessions.list_events",
@@ -85,7 +84,7 @@ class SessionStore(Store):
     # create_session with a UserKey mints a new id, so it is not retried; appends are
     # idempotent by event id, state writes are upserts of the same values.
     IDEMPOTENT_METHODS = frozenset({
-        "get_session", "explain_get_session", "list_events", "list_sessions", "delete_session",
+        "get_session", "list_events", "list_sessions", "delete_session",
         "append_event", "update_session_state", "list_session_states", "delete_session_state",
         "update_app_state", "delete_app_state", "list_app_states", "update_user_state",
         "delete_user_state", "list_user_states", "put_summary", "get_summary_text",
@@ -179,13 +178,6 @@ class SessionStore(Store):
             events=events,
             summaries=decode_summaries(head["summaries"]),
         )
-
-    def explain_get_session(self, key: SessionKey, *, event_limit: int | None = None) -> str:
-        """The database's plan for `get_session` (EXPLAIN QUERY PLAN / EXPLAIN), as text."""
-        rows = self.db.fetch_all("sessions.explain_get_session", {
-            **_key_params(key), "event_limit": event_limit, "since": None,
-        })
-        return "\n".join(str(row.get("detail", row.get("QUERY PLAN"))) for row in rows)
 
     def list_events(
         self, key: SessionKey, *, after_seq: int | None = None, limit: int = 1000

@@ -42,34 +42,6 @@ UNION ALL
    AND (CAST(%(since)s AS timestamptz) IS NULL OR timestamp >= %(since)s)
  ORDER BY seq DESC LIMIT %(event_limit)s);
 
--- name: explain_get_session :many
--- The plan of get_session, verbatim (the scale test checks it reads through the keys).
-EXPLAIN
-SELECT 0 AS part, s.created_at, s.updated_at, s.last_seq,
-  (SELECT '{' || string_agg(to_json(k)::text || ':' || v, ',') || '}' FROM (
-      SELECT key AS k, value AS v FROM session_states
-      WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-      UNION ALL
-      SELECT 'app:' || key, value FROM app_states WHERE app_name = %(app_name)s
-      UNION ALL
-      SELECT 'user:' || key, value FROM user_states
-      WHERE app_name = %(app_name)s AND user_id = %(user_id)s) AS st) AS state,
-  (SELECT json_agg(json_build_array(filter_key, summary, topics::json, updated_at))::text
-   FROM session_summaries
-   WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS summaries,
-  NULL::bigint AS seq, NULL AS event_id, NULL AS invocation_id, NULL AS author,
-  NULL AS filter_key, NULL AS branch, NULL::timestamptz AS timestamp, NULL AS state_delta,
-  NULL AS event_data
-FROM sessions s
-WHERE s.app_name = %(app_name)s AND s.user_id = %(user_id)s AND s.session_id = %(session_id)s
-UNION ALL
-(SELECT 1, NULL, NULL, NULL, NULL, NULL, seq, event_id, invocation_id, author, filter_key,
-        branch, timestamp, state_delta, event_data
- FROM session_events
- WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-   AND (CAST(%(since)s AS timestamptz) IS NULL OR timestamp >= %(since)s)
- ORDER BY seq DESC LIMIT %(event_limit)s);
-
 -- name: list_sessions_first :many
 -- Newest first (idx_sessions_updated).
 SELECT app_name, user_id, session_id, created_at, updated_at, last_seq FROM sessions

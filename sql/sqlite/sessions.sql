@@ -42,34 +42,6 @@ SELECT * FROM (
     AND (:since IS NULL OR timestamp >= :since)
   ORDER BY seq DESC LIMIT COALESCE(:event_limit, -1));
 
--- name: explain_get_session :many
--- The plan of get_session, verbatim (the scale test checks it reads through the keys).
-EXPLAIN QUERY PLAN
-SELECT 0 AS part, s.created_at, s.updated_at, s.last_seq,
-  (SELECT '{' || group_concat(json_quote(k) || ':' || v, ',') || '}' FROM (
-      SELECT key AS k, value AS v FROM session_states
-      WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-      UNION ALL
-      SELECT 'app:' || key, value FROM app_states WHERE app_name = :app_name
-      UNION ALL
-      SELECT 'user:' || key, value FROM user_states
-      WHERE app_name = :app_name AND user_id = :user_id)) AS state,
-  (SELECT json_group_array(json_array(filter_key, summary, json(topics), updated_at))
-   FROM session_summaries
-   WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS summaries,
-  NULL AS seq, NULL AS event_id, NULL AS invocation_id, NULL AS author, NULL AS filter_key,
-  NULL AS branch, NULL AS timestamp, NULL AS state_delta, NULL AS event_data
-FROM sessions s
-WHERE s.app_name = :app_name AND s.user_id = :user_id AND s.session_id = :session_id
-UNION ALL
-SELECT * FROM (
-  SELECT 1, NULL, NULL, NULL, NULL, NULL, seq, event_id, invocation_id, author, filter_key,
-         branch, timestamp, state_delta, event_data
-  FROM session_events
-  WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-    AND (:since IS NULL OR timestamp >= :since)
-  ORDER BY seq DESC LIMIT COALESCE(:event_limit, -1));
-
 -- name: list_sessions_first :many
 -- Newest first (idx_sessions_updated).
 SELECT app_name, user_id, session_id, created_at, updated_at, last_seq FROM sessions

@@ -523,9 +523,3 @@ def test_failed_summary_job_reports_and_stores_nothing(store: SessionStore) -> N
 def test_checkpointer_is_exposed(db: Database) -> None:
     marker = object()
     assert SessionStore(db, checkpointer=marker).checkpointer is marker
-
-
-def test_explain_sql_is_get_session_verbatim(db: Database) -> None:
-    get = db.registry["sessions.get_session"].sql
-    explain = db.registry["sessions.explain_get_session"].sql
-    assert explain.split("\n", 1)[1] == get
