@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -68,8 +68,11 @@ class SessionStore(Store):
         "sessions.list_sessions_after",
         "sessions.list_events",
         "sessions.append_event",
-        "sessions.append_plain_event",
-        "sessions.apply_state_delta",
+        "sessions.insert_next_event",
+        "sessions.advance_last_seq",
+        "sessions.find_event_seq",
+        "sessions.prune_events",
+        "sessions.upsert_session_states",
         "sessions.upsert_app_states",
         "sessions.upsert_user_states",
         "sessions.delete_session_state",
@@ -107,6 +110,10 @@ class SessionStore(Store):
         if max_events is not None:
             check_limit(max_events, maximum=2**31)
         self.max_events = max_events
+        # How append_event runs (both are exact on both dialects, and tested on both): one
+        # statement is one round trip on PostgreSQL; on SQLite a statement is a function call,
+        # so plain statements running only the writes an event needs are cheaper.
+        self._append_in_one_statement = db.dialect == "postgres"
         self._checkpointer = checkpointer
         self._summaries = SummaryPool(check_limit(summary_workers, maximum=64),
                                       check_limit(summary_queue))
@@ -233,6 +240,7 @@ class SessionStore(Store):
         if event.partial:
             return event
         params = _key_params(key.key if isinstance(key, Session) else key)
+        routed = route_delta(event.state_delta) if event.state_delta else RoutedDelta()
         # A payload the driver cannot encode (NUL, lone surrogates) is InvalidInput from the
         # adapter, raised before anything is committed.
         params.update(
@@ -242,21 +250,18 @@ class SessionStore(Store):
             filter_key=event.filter_key,
             branch=event.branch,
             timestamp=event.timestamp,
+            state_delta=encode_event_delta(event.state_delta) if event.state_delta else "{}",
             event_data=event.payload,
             now=self.now(),
-            max_events=self.max_events or 0,
         )
-        if event.state_delta:
-            params.update(route_delta(event.state_delta).as_params(),
-                          state_delta=encode_event_delta(event.state_delta))
-            query = "sessions.append_event"
+        if self._append_in_one_statement:
+            seq = self._append_in_one(params, routed)
         else:
-            query = "sessions.append_plain_event"
-        with self._append_transaction():
-            row = self.db.fetch_one(query, params)
-        if row is None or not row["session_exists"]:
+            with self.db.transaction():
+                seq = self._append_in_steps(params, routed)
+        if seq is None:
             raise NotFound(f"session {_describe(params)} not found")
-        return with_seq(event, row["seq"])
+        return with_seq(event, seq)
 
     # -- state --------------------------------------------------------------------------------
 
@@ -375,16 +380,46 @@ class SessionStore(Store):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _append_transaction(self) -> AbstractContextManager[object]:
-        """SQLite runs append_event as a multi-statement script: it needs BEGIN IMMEDIATE.
-        On PostgreSQL it is one statement, atomic by itself: BEGIN/COMMIT would only add round
-        trips."""
-        return self.db.transaction() if self.db.dialect == "sqlite" else nullcontext()
+    def _append_in_one(self, params: dict[str, Any], routed: RoutedDelta) -> int | None:
+        """The event, its routed delta, the session bump and the pruning as one statement
+        (atomic by itself on PostgreSQL: BEGIN/COMMIT would only add round trips; on SQLite a
+        script, which needs BEGIN IMMEDIATE). None: no such session."""
+        with self.db.transaction() if self.db.dialect == "sqlite" else nullcontext():
+            row = self.db.fetch_one("sessions.append_event", {
+                **params, **routed.as_params(), "max_events": self.max_events or 0,
+            })
+        if row is None or not row["session_exists"]:
+            return None
+        return int(row["seq"])
+
+    def _append_in_steps(self, params: dict[str, Any], routed: RoutedDelta) -> int | None:
+        """The same append as plain statements inside the caller's write transaction, each
+        run only when needed: the event at last_seq + 1, then (only if it was new) the seq
+        bump, the non-empty state scopes and the pruning. None: no such session."""
+        row = self.db.fetch_one("sessions.insert_next_event", params)
+        if row is None:  # a stored id (its seq), else a missing session
+            stored = self.db.fetch_one("sessions.find_event_seq", params)
+            return None if stored is None else int(stored["seq"])
+        seq = int(row["seq"])
+        self.db.execute("sessions.advance_last_seq", {**params, "seq": seq})
+        self._apply(params, routed, params["now"])
+        if self.max_events:
+            self.db.execute("sessions.prune_events",
+                            {**params, "through_seq": seq - self.max_events})
+        return seq
 
     def _apply(self, params: dict[str, Any], routed: RoutedDelta, now: datetime) -> None:
-        if routed.session or routed.app or routed.user:
-            self.db.execute("sessions.apply_state_delta",
-                            {**params, **routed.as_params(), "now": now})
+        """Upsert each non-empty scope of a routed delta (the caller holds the transaction)."""
+        if routed.session:
+            self.db.execute("sessions.upsert_session_states",
+                            {**params, "delta": encode_delta(routed.session), "now": now})
+        if routed.app:
+            self.db.execute("sessions.upsert_app_states", {
+                "app_name": params["app_name"], "delta": encode_delta(routed.app), "now": now})
+        if routed.user:
+            self.db.execute("sessions.upsert_user_states", {
+                "app_name": params["app_name"], "user_id": params["user_id"],
+                "delta": encode_delta(routed.user), "now": now})
 
 
 def _by_seq(event: Event) -> int:

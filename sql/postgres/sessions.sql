@@ -43,7 +43,8 @@ UNION ALL
  ORDER BY seq DESC LIMIT %(event_limit)s);
 
 -- name: list_sessions_first :many
--- Newest first (idx_sessions_updated).
+-- Newest first: the user's sessions by primary key prefix, sorted (no index on updated_at, which
+-- every append moves).
 SELECT app_name, user_id, session_id, created_at, updated_at, last_seq FROM sessions
 WHERE app_name = %(app_name)s AND user_id = %(user_id)s
 ORDER BY updated_at DESC, session_id DESC LIMIT %(limit)s;
@@ -65,7 +66,7 @@ WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(sessi
 ORDER BY seq LIMIT %(limit)s;
 
 -- name: append_event :one
--- The whole append in one statement (one round trip). Bumping the session row takes its lock,
+-- The whole append in one statement: PostgreSQL's plan (one round trip; see SessionStore). Bumping the session row takes its lock,
 -- so concurrent appends to one session get consecutive seqs; every other write hangs off the
 -- inserted event row, so a retried (duplicate) append writes nothing. Reports the session and the seq.
 -- Two *concurrent* appends of one new event id store it once, but the loser's bump may leave
@@ -113,51 +114,45 @@ SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id 
                 (SELECT seq FROM session_events
                  WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND event_id = %(event_id)s)) AS seq;
 
--- name: append_plain_event :one
--- append_event for an event without a state delta (most events): cheaper, same guarantees.
-WITH bumped AS (
-    UPDATE sessions SET last_seq = last_seq + 1, updated_at = %(now)s
-    WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-      AND NOT EXISTS (SELECT 1 FROM session_events e WHERE e.app_name = %(app_name)s AND e.user_id = %(user_id)s AND e.session_id = %(session_id)s AND e.event_id = %(event_id)s)
-    RETURNING last_seq
-), inserted AS (
-    INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
-                                author, filter_key, branch, timestamp, state_delta, event_data,
-                                created_at)
-    SELECT %(app_name)s, %(user_id)s, %(session_id)s, last_seq, %(event_id)s, %(invocation_id)s,
-           %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, '{}', %(event_data)s, %(now)s
-    FROM bumped
-    ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
-    RETURNING seq
-), pruned AS (
-    DELETE FROM session_events p USING inserted
-    WHERE p.app_name = %(app_name)s AND p.user_id = %(user_id)s AND p.session_id = %(session_id)s
-      AND %(max_events)s::bigint > 0 AND p.seq <= inserted.seq - %(max_events)s::bigint
-)
-SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS session_exists,
-       COALESCE((SELECT seq FROM inserted),
-                (SELECT seq FROM session_events
-                 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND event_id = %(event_id)s)) AS seq;
+-- name: insert_next_event :opt
+-- The event with seq = last_seq + 1 (the caller holds the session row lock and then advances
+-- last_seq): its seq, or no row when the id is stored already or the session is missing.
+INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                            author, filter_key, branch, timestamp, state_delta, event_data,
+                            created_at)
+SELECT %(app_name)s, %(user_id)s, %(session_id)s, last_seq + 1, %(event_id)s, %(invocation_id)s,
+       %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, %(state_delta)s, %(event_data)s,
+       %(now)s
+FROM sessions
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+FOR UPDATE
+ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
+RETURNING seq;
 
--- name: apply_state_delta :exec
--- Upsert routed state (JSON objects {key: "<value JSON text>"}, one row per key) into the
--- three scopes; the caller checks the session exists in the same transaction.
-WITH session_delta AS (
-    INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
-    SELECT %(app_name)s, %(user_id)s, %(session_id)s, d.key, d.value, %(now)s
-    FROM json_each_text(%(session_delta)s::json) AS d
-    ON CONFLICT (app_name, user_id, session_id, key)
-    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-), app_delta AS (
-    INSERT INTO app_states (app_name, key, value, updated_at)
-    SELECT %(app_name)s, d.key, d.value, %(now)s FROM json_each_text(%(app_delta)s::json) AS d
-    ON CONFLICT (app_name, key)
-    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-)
-INSERT INTO user_states (app_name, user_id, key, value, updated_at)
-SELECT %(app_name)s, %(user_id)s, d.key, d.value, %(now)s
-FROM json_each_text(%(user_delta)s::json) AS d
-ON CONFLICT (app_name, user_id, key)
+-- name: advance_last_seq :exec
+-- Move the session's newest sequence number up to :seq (never down) and bump updated_at.
+UPDATE sessions SET last_seq = GREATEST(last_seq, %(seq)s), updated_at = %(now)s
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s;
+
+-- name: find_event_seq :opt
+-- The seq of a stored event, by id.
+SELECT seq FROM session_events
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND event_id = %(event_id)s;
+
+-- name: prune_events :exec
+-- Drop the session's events up to and including :through_seq (max_events).
+DELETE FROM session_events
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND seq <= %(through_seq)s;
+
+-- name: upsert_session_states :exec
+-- Upsert encoded session state (a JSON object {key: "<value JSON text>"}), one row per key;
+-- the caller checks the session exists in the same transaction.
+INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
+SELECT %(app_name)s, %(user_id)s, %(session_id)s, d.key, d.value, %(now)s
+FROM json_each_text(%(delta)s::json) AS d
+ON CONFLICT (app_name, user_id, session_id, key)
 DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at;
 
 -- name: upsert_app_states :exec

@@ -43,7 +43,8 @@ SELECT * FROM (
   ORDER BY seq DESC LIMIT COALESCE(:event_limit, -1));
 
 -- name: list_sessions_first :many
--- Newest first (idx_sessions_updated).
+-- Newest first: the user's sessions by primary key prefix, sorted (no index on updated_at, which
+-- every append moves).
 SELECT app_name, user_id, session_id, created_at, updated_at, last_seq FROM sessions
 WHERE app_name = :app_name AND user_id = :user_id
 ORDER BY updated_at DESC, session_id DESC LIMIT :limit;
@@ -65,12 +66,13 @@ WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
 ORDER BY seq LIMIT :limit;
 
 -- name: append_event :one
--- The whole append, run as one script inside the caller's BEGIN IMMEDIATE transaction. The
--- state upserts run first, guarded by "the session exists and this event id is not stored
--- yet" (computed once, in a CTE); then the event takes seq = last_seq + 1 unless its id is
--- stored (ON CONFLICT), and the session row is bumped only when it did insert (changes()
--- still counts the INSERT there). A retried append writes nothing. The last SELECT reports
--- whether the session exists and the event's seq.
+-- The whole append in one call, for PostgreSQL's one-round-trip plan (see SessionStore); SQLite
+-- runs the plain statements below instead (a statement is a function call there) and this
+-- script is the same plan, kept exact by the tests that run both plans on both dialects. Runs
+-- inside the caller's BEGIN IMMEDIATE. The state upserts run first, guarded by "the session
+-- exists and this event id is not stored yet"; then the event takes seq = last_seq + 1 unless
+-- its id is stored (ON CONFLICT), and the session row is bumped only when it did insert
+-- (changes() still counts the INSERT there). The last SELECT reports the session and the seq.
 WITH fresh(ok) AS (
     SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
        AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
@@ -106,49 +108,49 @@ ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
 UPDATE sessions SET last_seq = last_seq + 1, updated_at = :now
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1;
 DELETE FROM session_events
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-  AND seq <= (SELECT CASE WHEN :max_events > 0 THEN last_seq - :max_events ELSE 0 END
+WHERE :max_events > 0 AND app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND seq <= (SELECT last_seq - :max_events
               FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id);
 SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
        (SELECT seq FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id) AS seq;
 
--- name: append_plain_event :one
--- append_event for an event without a state delta (most events): cheaper, same guarantees.
--- The insert takes seq = last_seq + 1 and skips a stored event id (ON CONFLICT); the session
--- row is bumped only when it did insert (changes() still counts the INSERT there).
+-- name: insert_next_event :opt
+-- The event with seq = last_seq + 1 (the caller holds the write lock and then advances
+-- last_seq): its seq, or no row when the id is stored already or the session is missing.
 INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
                             author, filter_key, branch, timestamp, state_delta, event_data,
                             created_at)
 SELECT :app_name, :user_id, :session_id, last_seq + 1, :event_id, :invocation_id, :author,
-       :filter_key, :branch, :timestamp, '{}', :event_data, :now
+       :filter_key, :branch, :timestamp, :state_delta, :event_data, :now
 FROM sessions
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
-UPDATE sessions SET last_seq = last_seq + 1, updated_at = :now
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1;
+ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
+RETURNING seq;
+
+-- name: advance_last_seq :exec
+-- Move the session's newest sequence number up to :seq (never down) and bump updated_at.
+UPDATE sessions SET last_seq = max(last_seq, :seq), updated_at = :now
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id;
+
+-- name: find_event_seq :opt
+-- The seq of a stored event, by id.
+SELECT seq FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND event_id = :event_id;
+
+-- name: prune_events :exec
+-- Drop the session's events up to and including :through_seq (max_events).
 DELETE FROM session_events
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-  AND seq <= (SELECT CASE WHEN :max_events > 0 THEN last_seq - :max_events ELSE 0 END
-              FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id);
-SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
-       (SELECT seq FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id) AS seq;
+  AND seq <= :through_seq;
 
--- name: apply_state_delta :exec
--- Upsert routed state (JSON objects {key: "<value JSON text>"}, one row per key) into the
--- three scopes; the caller checks the session exists in the same transaction.
+-- name: upsert_session_states :exec
+-- Upsert encoded session state (a JSON object {key: "<value JSON text>"}), one row per key;
+-- the caller checks the session exists in the same transaction.
 INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
-SELECT :app_name, :user_id, :session_id, d.key, d.value, :now FROM json_each(:session_delta) AS d
+SELECT :app_name, :user_id, :session_id, d.key, d.value, :now FROM json_each(:delta) AS d
 WHERE true
 ON CONFLICT (app_name, user_id, session_id, key)
-DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
-INSERT INTO app_states (app_name, key, value, updated_at)
-SELECT :app_name, d.key, d.value, :now FROM json_each(:app_delta) AS d
-WHERE true
-ON CONFLICT (app_name, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
-INSERT INTO user_states (app_name, user_id, key, value, updated_at)
-SELECT :app_name, :user_id, d.key, d.value, :now FROM json_each(:user_delta) AS d
-WHERE true
-ON CONFLICT (app_name, user_id, key)
 DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
 
 -- name: upsert_app_states :exec

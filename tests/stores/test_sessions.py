@@ -19,9 +19,17 @@ from tests.clock import StepClock
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(db: Database) -> Iterator[SessionStore]:
-    s = SessionStore(db, clock=StepClock(T0))
+def with_plan(store: SessionStore, plan: str) -> SessionStore:
+    """The store running append_event with its dialect's own plan or the other dialect's:
+    both plans must keep every guarantee on both dialects."""
+    if plan == "other plan":
+        store._append_in_one_statement = not store._append_in_one_statement
+    return store
+
+
+@pytest.fixture(params=["own plan", "other plan"])
+def store(db: Database, request: pytest.FixtureRequest) -> Iterator[SessionStore]:
+    s = with_plan(SessionStore(db, clock=StepClock(T0)), request.param)
     yield s
     s.close()
 
