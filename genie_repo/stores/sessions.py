@@ -68,8 +68,7 @@ class SessionStore(Store):
         "sessions.list_sessions_after",
         "sessions.list_events",
         "sessions.append_event",
-        "sessions.insert_next_event",
-        "sessions.advance_last_seq",
+        "sessions.insert_event",
         "sessions.find_event_seq",
         "sessions.prune_events",
         "sessions.upsert_session_states",
@@ -394,15 +393,16 @@ class SessionStore(Store):
 
     def _append_in_steps(self, params: dict[str, Any], routed: RoutedDelta) -> int | None:
         """The same append as plain statements inside the caller's write transaction, each
-        run only when needed: the event at last_seq + 1, then (only if it was new) the seq
-        bump, the non-empty state scopes and the pruning. None: no such session."""
-        row = self.db.fetch_one("sessions.insert_next_event", params)
+        run only when needed: the event at last_seq + 1 with the seq bump and session state,
+        then (only if it was new) the other non-empty state scopes and the pruning.
+        None: no such session."""
+        row = self.db.fetch_one("sessions.insert_event", {
+            **params, "session_delta": encode_delta(routed.session)})
         if row is None:  # a stored id (its seq), else a missing session
             stored = self.db.fetch_one("sessions.find_event_seq", params)
             return None if stored is None else int(stored["seq"])
         seq = int(row["seq"])
-        self.db.execute("sessions.advance_last_seq", {**params, "seq": seq})
-        self._apply(params, routed, params["now"])
+        self._apply(params, RoutedDelta(app=routed.app, user=routed.user), params["now"])
         if self.max_events:
             self.db.execute("sessions.prune_events",
                             {**params, "through_seq": seq - self.max_events})

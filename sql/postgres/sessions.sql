@@ -114,25 +114,33 @@ SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id 
                 (SELECT seq FROM session_events
                  WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND event_id = %(event_id)s)) AS seq;
 
--- name: insert_next_event :opt
--- The event with seq = last_seq + 1 (the caller holds the session row lock and then advances
--- last_seq): its seq, or no row when the id is stored already or the session is missing.
-INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
-                            author, filter_key, branch, timestamp, state_delta, event_data,
-                            created_at)
-SELECT %(app_name)s, %(user_id)s, %(session_id)s, last_seq + 1, %(event_id)s, %(invocation_id)s,
-       %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, %(state_delta)s, %(event_data)s,
-       %(now)s
-FROM sessions
-WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-FOR UPDATE
-ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
-RETURNING seq;
-
--- name: advance_last_seq :exec
--- Move the session's newest sequence number up to :seq (never down) and bump updated_at.
-UPDATE sessions SET last_seq = GREATEST(last_seq, %(seq)s), updated_at = %(now)s
-WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s;
+-- name: insert_event :opt
+-- The append's common part (SQLite's plan; inside the caller's transaction): the seq bump
+-- (which takes the session row's lock), the event, and the session-state delta, all only when
+-- the id is new. No row: the id is stored already or the session is missing.
+WITH bumped AS (
+    UPDATE sessions SET last_seq = last_seq + 1, updated_at = %(now)s
+    WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+      AND NOT EXISTS (SELECT 1 FROM session_events e WHERE e.app_name = %(app_name)s AND e.user_id = %(user_id)s AND e.session_id = %(session_id)s AND e.event_id = %(event_id)s)
+    RETURNING last_seq
+), inserted AS (
+    INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                                author, filter_key, branch, timestamp, state_delta, event_data,
+                                created_at)
+    SELECT %(app_name)s, %(user_id)s, %(session_id)s, last_seq, %(event_id)s, %(invocation_id)s,
+           %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, %(state_delta)s,
+           %(event_data)s, %(now)s
+    FROM bumped
+    ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
+    RETURNING seq
+), session_delta AS (
+    INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
+    SELECT %(app_name)s, %(user_id)s, %(session_id)s, d.key, d.value, %(now)s
+    FROM inserted, json_each_text(%(session_delta)s::json) AS d
+    ON CONFLICT (app_name, user_id, session_id, key)
+    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+)
+SELECT seq FROM inserted;
 
 -- name: find_event_seq :opt
 -- The seq of a stored event, by id.

@@ -114,9 +114,11 @@ WHERE :max_events > 0 AND app_name = :app_name AND user_id = :user_id AND sessio
 SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
        (SELECT seq FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id) AS seq;
 
--- name: insert_next_event :opt
--- The event with seq = last_seq + 1 (the caller holds the write lock and then advances
--- last_seq): its seq, or no row when the id is stored already or the session is missing.
+-- name: insert_event :opt
+-- The append's common part, for SQLite's plan (inside the caller's BEGIN IMMEDIATE): the event
+-- at seq = last_seq + 1 unless its id is stored (ON CONFLICT); then, only when it did insert
+-- (changes() still counts the INSERT, then the UPDATE), the session bump, which returns the
+-- seq, and the session-state delta. No row: the id is stored already or the session is missing.
 INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
                             author, filter_key, branch, timestamp, state_delta, event_data,
                             created_at)
@@ -124,13 +126,15 @@ SELECT :app_name, :user_id, :session_id, last_seq + 1, :event_id, :invocation_id
        :filter_key, :branch, :timestamp, :state_delta, :event_data, :now
 FROM sessions
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
-RETURNING seq;
-
--- name: advance_last_seq :exec
--- Move the session's newest sequence number up to :seq (never down) and bump updated_at.
-UPDATE sessions SET last_seq = max(last_seq, :seq), updated_at = :now
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id;
+ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
+UPDATE sessions SET last_seq = last_seq + 1, updated_at = :now
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1
+RETURNING last_seq AS seq;
+INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
+SELECT :app_name, :user_id, :session_id, d.key, d.value, :now FROM json_each(:session_delta) AS d
+WHERE changes() = 1
+ON CONFLICT (app_name, user_id, session_id, key)
+DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
 
 -- name: find_event_seq :opt
 -- The seq of a stored event, by id.
