@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from bench.core import Bench, Case, Dialect, Target
 from bench.env import Env
@@ -140,5 +141,52 @@ def benches() -> list[Bench]:
             Bench("sessions", "get_session", dialect,
                   "raw range SELECT of 200 rows + json.loads", Target.ratio(get_target),
                   _get_session, note="newest 200 of 1,000 events, merged state", cost=0.3),
+            Bench("sessions", "trpc.get_session", dialect,
+                  "building the 400 SDK Events from JSON (the floor)", Target.ratio(0.67),
+                  _trpc_get_session, note="trpc-agent-py GenieSessionService, 400 events",
+                  cost=0.1),
         ]
     return out
+
+
+def sdk_event(i: int) -> Any:
+    """A trpc-agent-py event of a conversation turn (~1 KB of text), the service's own input."""
+    from google.genai import types
+    from trpc_agent_sdk.events import Event as SdkEvent
+    from trpc_agent_sdk.events import EventActions
+
+    author = "user" if i % 2 == 0 else "agent"
+    return SdkEvent(
+        invocation_id=f"inv-{i // 2}", author=author,
+        content=types.Content(role="user" if author == "user" else "model",
+                              parts=[types.Part(text=f"turn {i} " + "x" * 900)]),
+        actions=EventActions(state_delta={"turn": i}),
+    )
+
+
+def _trpc_get_session(env: Env) -> Case:
+    """trpc-agent-py's `get_session` of a 400-event session against its floor: building the
+    400 SDK Events from their stored JSON (pydantic's own model_validate_json), sync."""
+    from trpc_agent_sdk.events import Event as SdkEvent
+
+    from genie_repo.integrations.trpc_agent import GenieSessionService
+
+    service = GenieSessionService(env.db)
+    user, session_id = env.unique("user"), env.unique("trpc-session")
+    count = 100 if env.quick else 400
+
+    async def fill() -> list[str]:
+        session = await service.create_session(app_name=APP, user_id=user, session_id=session_id)
+        for i in range(count):
+            await service.append_event(session, sdk_event(i))
+        return [e.model_dump_json() for e in session.events]
+
+    stored = env.loop.run_until_complete(fill())
+    validate = SdkEvent.model_validate_json
+
+    def floor() -> object:
+        return [validate(text) for text in stored]
+
+    return Case(lambda: service.get_session(app_name=APP, user_id=user, session_id=session_id),
+                floor, asynchronous=True,
+                teardown=lambda: env.loop.run_until_complete(service.close()))

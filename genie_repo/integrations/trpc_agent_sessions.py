@@ -50,7 +50,8 @@ from trpc_agent_sdk.utils import user_key
 
 from genie_repo.db.protocol import Database
 from genie_repo.errors import NotFound
-from genie_repo.integrations.trpc_agent_backend import Loaded, TrpcSessionBackend, View, fingerprint
+from genie_repo.integrations.trpc_agent_backend import Loaded, TrpcSessionBackend
+from genie_repo.integrations.trpc_agent_views import View, fingerprint
 from genie_repo.models.sessions import SessionKey
 from genie_repo.stores.base import Clock
 from genie_repo.timestamps import utc_now

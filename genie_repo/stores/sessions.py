@@ -38,8 +38,10 @@ from genie_repo.stores.sessions_state import (
     encode_cursor,
     encode_delta,
     encode_event_delta,
+    encode_ids,
     event_from_row,
     matches_filter,
+    placement,
     route_delta,
     scoped_key,
     scoped_state,
@@ -71,6 +73,15 @@ class SessionStore(Store):
         "sessions.insert_event",
         "sessions.find_event_seq",
         "sessions.prune_events",
+        "sessions.lock_session",
+        "sessions.reserve_seqs",
+        "sessions.find_seq_before",
+        "sessions.shift_events_out",
+        "sessions.shift_events_back",
+        "sessions.insert_event_at",
+        "sessions.update_event_payload",
+        "sessions.delete_events",
+        "sessions.delete_stale_session",
         "sessions.upsert_session_states",
         "sessions.upsert_app_states",
         "sessions.upsert_user_states",
@@ -90,6 +101,7 @@ class SessionStore(Store):
         "append_event", "update_session_state", "list_session_states", "delete_session_state",
         "update_app_state", "delete_app_state", "list_app_states", "update_user_state",
         "delete_user_state", "list_user_states", "put_summary", "get_summary_text",
+        "lock_session", "replace_event_payloads", "delete_events", "delete_stale_sessions",
     })
 
     def __init__(
@@ -262,6 +274,84 @@ class SessionStore(Store):
             raise NotFound(f"session {_describe(params)} not found")
         return with_seq(event, seq)
 
+    def insert_events_before(
+        self, key: SessionKey, events: Sequence[Event], *, before: str | None = None
+    ) -> list[Event]:
+        """Store events right before the stored event with id `before` (after every stored
+        event when None), in their order, in one transaction: they get the seqs in between,
+        and when there is no room the events from `before` on move up (order kept, last_seq
+        too). Their state deltas are stored, not applied; nothing is pruned. Returns them with
+        their seqs. NotFound when the session or `before` is missing, Conflict when an id is
+        stored already (nothing written either way)."""
+        params = _key_params(key)
+        for event in events:
+            if not isinstance(event, Event):
+                raise InvalidInput(f"insert_events_before needs Events, got {type(event).__name__}")
+        if not events:
+            return []
+        now = self.now()
+        count = len(events)
+        with self.db.transaction():
+            if self.lock_session(key) is None:
+                raise NotFound(f"session {_describe(params)} not found")
+            if before is None:
+                first = self._reserve_seqs(params, count, now) - count + 1
+            else:
+                stored = self.db.fetch_one("sessions.find_event_seq",
+                                           {**params, "event_id": before})
+                if stored is None:
+                    raise NotFound(f"event {before!r} of session {_describe(params)} not found")
+                upper = int(stored["seq"])
+                lower = int(self.db.fetch_value("sessions.find_seq_before",
+                                                {**params, "seq": upper}))
+                first, shift = placement(count, lower, upper)
+                if shift:
+                    self.db.execute("sessions.shift_events_out",
+                                    {**params, "from_seq": upper, "gap": shift})
+                    self.db.execute("sessions.shift_events_back", params)
+                self._reserve_seqs(params, shift, now)
+            self.db.execute_many("sessions.insert_event_at", [{
+                **params, "seq": first + offset, "event_id": event.id,
+                "invocation_id": event.invocation_id, "author": event.author,
+                "filter_key": event.filter_key, "branch": event.branch,
+                "timestamp": event.timestamp, "state_delta": encode_event_delta(event.state_delta),
+                "event_data": event.payload, "now": now,
+            } for offset, event in enumerate(events)])
+        return [with_seq(event, first + offset) for offset, event in enumerate(events)]
+
+    def replace_event_payloads(self, key: SessionKey, payloads: Mapping[str, str]) -> int:
+        """Replace the stored payload of events, by id (ids not stored are skipped), in one
+        transaction; their seqs stay. Returns how many were stored."""
+        params = _key_params(key)
+        return self.db.execute_many("sessions.update_event_payload", [
+            {**params, "event_id": event_id, "event_data": payload}
+            for event_id, payload in payloads.items()
+        ])
+
+    def delete_events(self, key: SessionKey, event_ids: Sequence[str]) -> int:
+        """Delete stored events by id (unknown ids are fine), in one statement; the others
+        keep their seqs and last_seq stays, so a seq is never reused. Returns how many."""
+        params = _key_params(key)
+        if not event_ids:
+            return 0
+        return self.db.execute("sessions.delete_events",
+                               {**params, "event_ids": encode_ids(event_ids)})
+
+    def lock_session(self, key: SessionKey) -> int | None:
+        """The session's last_seq, or None when missing, with the session locked against other
+        writers until the caller's `db.transaction()` ends (PostgreSQL: the row, FOR UPDATE;
+        SQLite: the write transaction holds the database). For integrations that read, decide
+        and write one session in one transaction."""
+        row = self.db.fetch_one("sessions.lock_session", _key_params(key))
+        return None if row is None else int(row["last_seq"])
+
+    def delete_stale_sessions(self, keys: Sequence[SessionKey], cutoff: datetime) -> int:
+        """Delete those of `keys` not updated since `cutoff` (events, state and summaries with
+        them; a session updated meanwhile stays), in one transaction. Returns how many."""
+        stamp = require_utc(cutoff, "cutoff")
+        return self.db.execute_many("sessions.delete_stale_session",
+                                    [{**_key_params(key), "cutoff": stamp} for key in keys])
+
     # -- state --------------------------------------------------------------------------------
 
     def update_session_state(self, key: SessionKey, delta: Mapping[str, Any]) -> None:
@@ -407,6 +497,12 @@ class SessionStore(Store):
             self.db.execute("sessions.prune_events",
                             {**params, "through_seq": seq - self.max_events})
         return seq
+
+    def _reserve_seqs(self, params: dict[str, Any], count: int, now: datetime) -> int:
+        row = self.db.fetch_one("sessions.reserve_seqs", {**params, "count": count, "now": now})
+        if row is None:  # pragma: no cover - locked in this transaction
+            raise NotFound(f"session {_describe(params)} vanished")
+        return int(row["last_seq"])
 
     def _apply(self, params: dict[str, Any], routed: RoutedDelta, now: datetime) -> None:
         """Upsert each non-empty scope of a routed delta (the caller holds the transaction)."""

@@ -154,6 +154,63 @@ DELETE FROM session_events
 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
   AND seq <= %(through_seq)s;
 
+-- name: lock_session :opt
+-- The session's newest sequence number, its row locked (FOR UPDATE) until the caller's
+-- transaction ends, so appends and rewrites of one session are serialised.
+SELECT last_seq FROM sessions
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+FOR UPDATE;
+
+-- name: reserve_seqs :opt
+-- Take :count sequence numbers (0: none, only the bump of updated_at); the new last_seq.
+UPDATE sessions SET last_seq = last_seq + %(count)s, updated_at = %(now)s
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+RETURNING last_seq;
+
+-- name: find_seq_before :scalar
+-- The newest stored seq below :seq (0 when none).
+SELECT COALESCE(MAX(seq), 0) FROM session_events
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND seq < %(seq)s;
+
+-- name: shift_events_out :exec
+-- First half of moving every event at or after :from_seq up by :gap: park them at negative
+-- sequence numbers, so no intermediate row collides with the key.
+UPDATE session_events SET seq = -(seq + %(gap)s)
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND seq >= %(from_seq)s;
+
+-- name: shift_events_back :exec
+UPDATE session_events SET seq = -seq
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND seq < 0;
+
+-- name: insert_event_at :batch
+-- An event at a sequence number the caller reserved (insert_events_before).
+INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                            author, filter_key, branch, timestamp, state_delta, event_data,
+                            created_at)
+VALUES (%(app_name)s, %(user_id)s, %(session_id)s, %(seq)s, %(event_id)s, %(invocation_id)s,
+        %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, %(state_delta)s, %(event_data)s,
+        %(now)s);
+
+-- name: update_event_payload :batch
+-- Replace the stored payload of an event, by id.
+UPDATE session_events SET event_data = %(event_data)s
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND event_id = %(event_id)s;
+
+-- name: delete_events :exec
+-- Drop stored events by id (a JSON array of ids); unknown ids are ignored.
+DELETE FROM session_events
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND event_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(%(event_ids)s AS jsonb))));
+
+-- name: delete_stale_session :batch
+-- Delete a session (cascading) only if it was not updated since :cutoff.
+DELETE FROM sessions
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND updated_at < %(cutoff)s;
+
 -- name: upsert_session_states :exec
 -- Upsert encoded session state (a JSON object {key: "<value JSON text>"}), one row per key;
 -- the caller checks the session exists in the same transaction.

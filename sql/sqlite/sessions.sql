@@ -148,6 +148,60 @@ DELETE FROM session_events
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
   AND seq <= :through_seq;
 
+-- name: lock_session :opt
+-- The session's newest sequence number. Inside the caller's write transaction, which on SQLite
+-- (BEGIN IMMEDIATE) already holds the database against other writers.
+SELECT last_seq FROM sessions
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id;
+
+-- name: reserve_seqs :opt
+-- Take :count sequence numbers (0: none, only the bump of updated_at); the new last_seq.
+UPDATE sessions SET last_seq = last_seq + :count, updated_at = :now
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+RETURNING last_seq;
+
+-- name: find_seq_before :scalar
+-- The newest stored seq below :seq (0 when none).
+SELECT COALESCE(MAX(seq), 0) FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND seq < :seq;
+
+-- name: shift_events_out :exec
+-- First half of moving every event at or after :from_seq up by :gap: park them at negative
+-- sequence numbers, so no intermediate row collides with the key.
+UPDATE session_events SET seq = -(seq + :gap)
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND seq >= :from_seq;
+
+-- name: shift_events_back :exec
+UPDATE session_events SET seq = -seq
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND seq < 0;
+
+-- name: insert_event_at :batch
+-- An event at a sequence number the caller reserved (insert_events_before).
+INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                            author, filter_key, branch, timestamp, state_delta, event_data,
+                            created_at)
+VALUES (:app_name, :user_id, :session_id, :seq, :event_id, :invocation_id, :author,
+        :filter_key, :branch, :timestamp, :state_delta, :event_data, :now);
+
+-- name: update_event_payload :batch
+-- Replace the stored payload of an event, by id.
+UPDATE session_events SET event_data = :event_data
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND event_id = :event_id;
+
+-- name: delete_events :exec
+-- Drop stored events by id (a JSON array of ids); unknown ids are ignored.
+DELETE FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND event_id IN (SELECT value FROM json_each(:event_ids));
+
+-- name: delete_stale_session :batch
+-- Delete a session (cascading) only if it was not updated since :cutoff.
+DELETE FROM sessions
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND updated_at < :cutoff;
+
 -- name: upsert_session_states :exec
 -- Upsert encoded session state (a JSON object {key: "<value JSON text>"}), one row per key;
 -- the caller checks the session exists in the same transaction.
