@@ -1,10 +1,11 @@
 """The synchronous storage side of the trpc-agent-py session service.
 
-Every method here is one transaction on the database and runs on a worker thread; the async
-service (`trpc_agent_sessions`) decides the SDK semantics and calls these. SDK events are stored
-as their own JSON (`Event.model_dump_json()`) in the session store's opaque payload, ordered by
-the store's per-session sequence. Events that leave the active window (max_events, event TTL, a
-summary) are deleted from it, and kept in `trpc_historical_events` when historical events are on.
+Every method here is one transaction on the database; the async service
+(`trpc_agent_sessions`) decides the SDK semantics and awaits these through their
+`genie_repo.aio` twin. SDK events are stored as their own JSON (`Event.model_dump_json()`) in
+the session store's opaque payload, ordered by the store's per-session sequence. Events that
+leave the active window (max_events, event TTL, a summary) are deleted from it, and kept in
+`trpc_historical_events` when historical events are on.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from trpc_agent_sdk.events import Event as SdkEvent
 from trpc_agent_sdk.sessions import is_summary_anchor
 
+from genie_repo.aio import AsyncTwin
 from genie_repo.db.protocol import Database
 from genie_repo.integrations.trpc_agent_views import View, plan_rewrite, to_store_event
 from genie_repo.models.sessions import Session, SessionKey
@@ -152,10 +154,6 @@ class TrpcSessionBackend(Store):
                                 {**_params(key), "conversation_count": conversation_count})
         return seq
 
-    def patch_state(self, key: SessionKey, delta: Mapping[str, Any]) -> None:
-        """Apply a state delta routed by prefix (`temp:` dropped); NotFound when missing."""
-        self.sessions.update_session_state(key, delta)
-
     def rewrite(
         self,
         key: SessionKey,
@@ -215,6 +213,11 @@ class TrpcSessionBackend(Store):
             self.db.execute_many("trpc_sessions.insert_history", [
                 {**params, "event_id": e.id, "event_data": e.model_dump_json()} for e in events
             ])
+
+
+class AsyncTrpcSessionBackend(AsyncTwin[TrpcSessionBackend]):
+    """Async twin of TrpcSessionBackend: the same methods, awaitable, run by `genie_repo.aio`
+    (the one place that bridges sync stores to async callers)."""
 
 
 def _params(key: SessionKey) -> dict[str, str]:

@@ -23,22 +23,18 @@ defects of its SQL service avoided:
   `get_session` / `list_sessions`; `cleanup_expired()` deletes them (no background task).
 - Summary text is persisted with the session, so `get_session_summary` survives a restart.
 
-Database calls run on the service's own worker threads: the event loop never waits on them,
-and the service may be awaited from several event loops (e.g. the Runner's post-turn thread).
+Database calls go through `genie_repo.aio`'s async stores (AsyncSessionStore and the backend's
+twin): the event loop never waits on them, and the service may be awaited from several event
+loops (e.g. the Runner's post-turn thread).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import functools
 import threading
 import uuid
 import weakref
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from trpc_agent_sdk.abc import CompactSummarizerManagerABC, ListSessionsResponse
 from trpc_agent_sdk.context import AgentContext, InvocationContext
@@ -48,21 +44,21 @@ from trpc_agent_sdk.sessions import BaseSessionService, Session, SessionServiceC
 from trpc_agent_sdk.types import State
 from trpc_agent_sdk.utils import user_key
 
+from genie_repo.aio import AsyncSessionStore
 from genie_repo.db.protocol import Database
 from genie_repo.errors import NotFound
-from genie_repo.integrations.trpc_agent_backend import Loaded, TrpcSessionBackend
+from genie_repo.integrations.trpc_agent_backend import AsyncTrpcSessionBackend, Loaded
 from genie_repo.integrations.trpc_agent_views import View, fingerprint
+from genie_repo.models.sessions import Session as StoredSession
 from genie_repo.models.sessions import SessionKey
 from genie_repo.stores.base import Clock
 from genie_repo.timestamps import utc_now
-
-R = TypeVar("R")
 
 
 class GenieSessionService(BaseSessionService):
     """trpc-agent-py session service over a genie_repo `Database` (SQLite or PostgreSQL).
     Pass it to `Runner(session_service=...)`. The database belongs to the caller: `close()`
-    stops the service's workers and the summarizer manager, not the database."""
+    stops the service's async stores and the summarizer manager, not the database."""
 
     def __init__(
         self,
@@ -77,9 +73,10 @@ class GenieSessionService(BaseSessionService):
         store_historical_events, ttl); None means the SDK default with session TTL off.
         `clock` is the UTC clock session TTL is measured with (tests inject one)."""
         super().__init__(summarizer_manager=summarizer_manager, session_config=session_config)
-        self._backend = TrpcSessionBackend(db, clock=clock)
+        self._backend = AsyncTrpcSessionBackend(db, clock=clock, max_workers=max_workers)
+        self._sessions = AsyncSessionStore.wrap(self._backend.store.sessions,
+                                                max_workers=max_workers)
         self._clock = clock
-        self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="genie-trpc-session")
         self._views: dict[int, View] = {}
         self._views_lock = threading.Lock()
 
@@ -99,7 +96,7 @@ class GenieSessionService(BaseSessionService):
         session_id = session_id.strip() if session_id and session_id.strip() else str(
             uuid.uuid4())
         key = SessionKey(app_name, user_id, session_id)
-        row = await self._run(self._backend.create, key, state or {})
+        row: StoredSession = await self._backend.create(key, state or {})
         session = Session(
             id=session_id, app_name=app_name, user_id=user_id, state=row.state,
             last_update_time=row.updated_at.timestamp(), save_key=user_key(app_name, user_id),
@@ -121,8 +118,8 @@ class GenieSessionService(BaseSessionService):
         config = self.session_config
         key = SessionKey(app_name, user_id, session_id)
         ttl = config.event_ttl_seconds
-        loaded = await self._run(
-            self._backend.load, key,
+        loaded: Loaded | None = await self._backend.load(
+            key,
             event_limit=config.num_recent_events if config.num_recent_events > 0 else None,
             # Event TTL is wall-clock time, as the SDK's filter_events measures it.
             since=utc_now() - timedelta(seconds=ttl) if ttl > 0 else None,
@@ -137,7 +134,8 @@ class GenieSessionService(BaseSessionService):
     ) -> ListSessionsResponse:
         """The app's sessions (one user's when given), newest first, with merged state and no
         events; three statements however many sessions."""
-        rows = await self._run(self._backend.list, app_name, user_id, self._expired_before())
+        rows: list[tuple[str, str, datetime, int, dict[str, Any]]] = await self._backend.list(
+            app_name, user_id, self._expired_before())
         return ListSessionsResponse(sessions=[
             Session(id=session_id, app_name=app_name, user_id=owner, state=state,
                     last_update_time=updated_at.timestamp(), conversation_count=count,
@@ -148,8 +146,7 @@ class GenieSessionService(BaseSessionService):
     async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> None:
         """Delete the session with its events, state, history and summary (one cascading
         statement); a missing session is fine."""
-        await self._run(self._backend.sessions.delete_session,
-                        SessionKey(app_name, user_id, session_id))
+        await self._sessions.delete_session(SessionKey(app_name, user_id, session_id))
 
     async def cleanup_expired(self) -> int:
         """Delete the sessions this service created whose TTL ran out; returns how many.
@@ -157,7 +154,8 @@ class GenieSessionService(BaseSessionService):
         expired_before = self._expired_before()
         if expired_before is None:
             return 0
-        return await self._run(self._backend.delete_expired, expired_before)
+        deleted: int = await self._backend.delete_expired(expired_before)
+        return deleted
 
     # -- events and state ---------------------------------------------------------------------
 
@@ -173,8 +171,8 @@ class GenieSessionService(BaseSessionService):
         view = self._view(session)
         count = session.conversation_count
         try:
-            await self._run(
-                self._backend.append, _key(session), event, trimmed=trimmed,
+            await self._backend.append(
+                _key(session), event, trimmed=trimmed,
                 keep_history=self.session_config.store_historical_events,
                 conversation_count=None if view and view.conversation_count == count else count,
             )
@@ -202,7 +200,7 @@ class GenieSessionService(BaseSessionService):
             return
         session.state.update(state_delta)
         try:
-            await self._run(self._backend.patch_state, _key(session), state_delta)
+            await self._sessions.update_session_state(_key(session), state_delta)
         except NotFound:
             logger.warning("Session %s not found while updating state", session.id)
             return
@@ -221,8 +219,8 @@ class GenieSessionService(BaseSessionService):
         removed = [k for k in loaded_state
                    if k not in state and not k.startswith((State.APP_PREFIX, State.USER_PREFIX))]
         keep_history = self.session_config.store_historical_events
-        new_view = await self._run(
-            self._backend.rewrite, _key(session), list(session.events),
+        new_view: View | None = await self._backend.rewrite(
+            _key(session), list(session.events),
             list(session.historical_events) if keep_history else [],
             view=view, keep_history=keep_history, state_changes=changes,
             session_keys_removed=removed, conversation_count=session.conversation_count,
@@ -244,7 +242,7 @@ class GenieSessionService(BaseSessionService):
         text = await super().get_session_summary(session)
         if text:
             try:
-                await self._run(self._backend.sessions.put_summary, _key(session), "", text)
+                await self._sessions.put_summary(_key(session), "", text)
             except NotFound:
                 logger.warning("Session %s not found while storing its summary", session.id)
 
@@ -253,20 +251,18 @@ class GenieSessionService(BaseSessionService):
         text = await super().get_session_summary(session)
         if text:
             return str(text)
-        return await self._run(self._backend.sessions.get_summary_text, _key(session))
+        stored: str | None = await self._sessions.get_summary_text(_key(session))
+        return stored
 
     async def close(self) -> None:
-        """Close the summarizer manager and the worker threads; the database stays open."""
+        """Close the summarizer manager and the async stores; the database stays open."""
         try:
             await super().close()
         finally:
-            await asyncio.to_thread(self._executor.shutdown, wait=True)
+            await self._backend.aclose()
+            await self._sessions.aclose()
 
     # -- internals ----------------------------------------------------------------------------
-
-    async def _run(self, function: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
-        call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     def _expired_before(self) -> datetime | None:
         ttl = self.session_config.ttl
