@@ -1,11 +1,11 @@
 """The synchronous storage side of the trpc-agent-py session service.
 
 Every method here is one transaction on the database; the async service
-(`trpc_agent_sessions`) decides the SDK semantics and awaits these through their
-`genie_repo.aio` twin. SDK events are stored as their own JSON (`Event.model_dump_json()`) in
-the session store's opaque payload, ordered by the store's per-session sequence. Events that
-leave the active window (max_events, event TTL, a summary) are deleted from it, and kept in
-`trpc_historical_events` when historical events are on.
+(`trpc_agent_sessions`) decides the SDK semantics and awaits these through the database's async
+runner (the one bridge `genie_repo.aio` uses too). SDK events are stored as their own JSON
+(`Event.model_dump_json()`) in the session store's opaque payload, ordered by the store's
+per-session sequence. Events that leave the active window (max_events, event TTL, a summary)
+are deleted from it, and kept in `trpc_historical_events` when historical events are on.
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ from typing import Any
 from trpc_agent_sdk.events import Event as SdkEvent
 from trpc_agent_sdk.sessions import is_summary_anchor
 
-from genie_repo.aio import AsyncTwin
 from genie_repo.db.protocol import Database
 from genie_repo.integrations.trpc_agent_views import View, plan_rewrite, to_store_event
 from genie_repo.models.sessions import Session, SessionKey
 from genie_repo.stores.base import Clock, Store
 from genie_repo.stores.sessions import SessionStore
-from genie_repo.stores.sessions_state import encode_ids
+from genie_repo.stores.sessions_state import encode_list
 from genie_repo.timestamps import utc_now
 
 
@@ -179,7 +178,7 @@ class TrpcSessionBackend(Store):
             if self.sessions.lock_session(key) is None:
                 return None
             stored = self.db.fetch_all("trpc_sessions.active_events", {
-                **_params(key), "event_ids": encode_ids([event.id for event in events])})
+                **_params(key), "event_ids": encode_list([event.id for event in events])})
             plan = plan_rewrite(stored, events, historical, view)
             self.sessions.delete_events(key, plan.removed)
             history_ids = set(view.history_ids) if view else set()
@@ -213,11 +212,6 @@ class TrpcSessionBackend(Store):
             self.db.execute_many("trpc_sessions.insert_history", [
                 {**params, "event_id": e.id, "event_data": e.model_dump_json()} for e in events
             ])
-
-
-class AsyncTrpcSessionBackend(AsyncTwin[TrpcSessionBackend]):
-    """Async twin of TrpcSessionBackend: the same methods, awaitable, run by `genie_repo.aio`
-    (the one place that bridges sync stores to async callers)."""
 
 
 def _params(key: SessionKey) -> dict[str, str]:

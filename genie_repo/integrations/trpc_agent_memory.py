@@ -28,7 +28,6 @@ from trpc_agent_sdk.events import Event as SdkEvent
 from trpc_agent_sdk.memory import BaseMemoryService
 from trpc_agent_sdk.sessions import Session
 
-from genie_repo.aio import AsyncTwin
 from genie_repo.db.protocol import Database
 from genie_repo.errors import InvalidInput
 from genie_repo.models.sessions import UserKey
@@ -96,10 +95,6 @@ class TrpcMemoryBackend(Store):
         return entries[:limit]
 
 
-class AsyncTrpcMemoryBackend(AsyncTwin[TrpcMemoryBackend]):
-    """Async twin of TrpcMemoryBackend, run by `genie_repo.aio`."""
-
-
 def event_text(event: SdkEvent) -> str:
     """The words a memory keeps of an event: its text parts joined by spaces (the SDK's rule)."""
     if event.content is None or not event.content.parts:
@@ -127,11 +122,11 @@ class GenieMemoryService(BaseMemoryService):
         *,
         memory_service_config: MemoryServiceConfig | None = None,
         enabled: bool = False,
-        max_workers: int = 2,
         clock: Clock = utc_now,
     ) -> None:
         super().__init__(memory_service_config=memory_service_config, enabled=enabled)
-        self._backend = AsyncTrpcMemoryBackend(db, clock=clock, max_workers=max_workers)
+        self._runner = db.async_runner()  # natively async on PostgreSQL, a worker on SQLite
+        self._backend = TrpcMemoryBackend(self._runner.database, clock=clock)
 
     async def store_session(
         self, session: Session, agent_context: AgentContext | None = None
@@ -140,7 +135,8 @@ class GenieMemoryService(BaseMemoryService):
         service is disabled."""
         if not self.enabled:
             return
-        await self._backend.remember(owner_of(session.save_key), session.id, list(session.events))
+        await self._runner.run(self._backend.remember, owner_of(session.save_key), session.id,
+                               list(session.events))
 
     async def search_memory(
         self,
@@ -153,12 +149,12 @@ class GenieMemoryService(BaseMemoryService):
         `query`, best first, each with its event's content, author and own timestamp.
         `limit` <= 0 means no limit, as in the SDK (capped at MAX_LIMIT memories)."""
         limit = limit if 0 < limit < MAX_LIMIT else MAX_LIMIT
-        entries: list[SdkMemoryEntry] = await self._backend.search(owner_of(key), query, limit)
+        entries = await self._runner.run(self._backend.search, owner_of(key), query, limit)
         return SearchMemoryResponse(memories=entries)
 
     async def close(self) -> None:
-        """Close the async store; the database stays open."""
-        await self._backend.aclose()
+        """Stop the memory store's workers; the database stays open."""
+        await self._runner.run(self._backend.memories.close)
 
 
 __all__ = ["GenieMemoryService"]

@@ -23,9 +23,9 @@ defects of its SQL service avoided:
   `get_session` / `list_sessions`; `cleanup_expired()` deletes them (no background task).
 - Summary text is persisted with the session, so `get_session_summary` survives a restart.
 
-Database calls go through `genie_repo.aio`'s async stores (AsyncSessionStore and the backend's
-twin): the event loop never waits on them, and the service may be awaited from several event
-loops (e.g. the Runner's post-turn thread).
+Database calls go through `genie_repo.aio`: `AsyncSessionStore` for plain session calls, and
+the database's async runner for the backend's multi-statement transactions (natively async on
+PostgreSQL, the database's worker thread on SQLite). The event loop never waits on them.
 """
 
 from __future__ import annotations
@@ -47,9 +47,8 @@ from trpc_agent_sdk.utils import user_key
 from genie_repo.aio import AsyncSessionStore
 from genie_repo.db.protocol import Database
 from genie_repo.errors import NotFound
-from genie_repo.integrations.trpc_agent_backend import AsyncTrpcSessionBackend, Loaded
+from genie_repo.integrations.trpc_agent_backend import Loaded, TrpcSessionBackend
 from genie_repo.integrations.trpc_agent_views import View, fingerprint
-from genie_repo.models.sessions import Session as StoredSession
 from genie_repo.models.sessions import SessionKey
 from genie_repo.stores.base import Clock
 from genie_repo.timestamps import utc_now
@@ -66,16 +65,15 @@ class GenieSessionService(BaseSessionService):
         *,
         summarizer_manager: CompactSummarizerManagerABC | None = None,
         session_config: SessionServiceConfig | None = None,
-        max_workers: int = 4,
         clock: Clock = utc_now,
     ) -> None:
         """`session_config` is the SDK's (max_events, event_ttl_seconds, num_recent_events,
         store_historical_events, ttl); None means the SDK default with session TTL off.
         `clock` is the UTC clock session TTL is measured with (tests inject one)."""
         super().__init__(summarizer_manager=summarizer_manager, session_config=session_config)
-        self._backend = AsyncTrpcSessionBackend(db, clock=clock, max_workers=max_workers)
-        self._sessions = AsyncSessionStore.wrap(self._backend.store.sessions,
-                                                max_workers=max_workers)
+        self._runner = db.async_runner()
+        self._backend = TrpcSessionBackend(self._runner.database, clock=clock)
+        self._sessions = AsyncSessionStore(db, clock=clock)
         self._clock = clock
         self._views: dict[int, View] = {}
         self._views_lock = threading.Lock()
@@ -96,7 +94,7 @@ class GenieSessionService(BaseSessionService):
         session_id = session_id.strip() if session_id and session_id.strip() else str(
             uuid.uuid4())
         key = SessionKey(app_name, user_id, session_id)
-        row: StoredSession = await self._backend.create(key, state or {})
+        row = await self._runner.run(self._backend.create, key, state or {})
         session = Session(
             id=session_id, app_name=app_name, user_id=user_id, state=row.state,
             last_update_time=row.updated_at.timestamp(), save_key=user_key(app_name, user_id),
@@ -118,8 +116,8 @@ class GenieSessionService(BaseSessionService):
         config = self.session_config
         key = SessionKey(app_name, user_id, session_id)
         ttl = config.event_ttl_seconds
-        loaded: Loaded | None = await self._backend.load(
-            key,
+        loaded = await self._runner.run(
+            self._backend.load, key,
             event_limit=config.num_recent_events if config.num_recent_events > 0 else None,
             # Event TTL is wall-clock time, as the SDK's filter_events measures it.
             since=utc_now() - timedelta(seconds=ttl) if ttl > 0 else None,
@@ -134,8 +132,8 @@ class GenieSessionService(BaseSessionService):
     ) -> ListSessionsResponse:
         """The app's sessions (one user's when given), newest first, with merged state and no
         events; three statements however many sessions."""
-        rows: list[tuple[str, str, datetime, int, dict[str, Any]]] = await self._backend.list(
-            app_name, user_id, self._expired_before())
+        rows = await self._runner.run(self._backend.list, app_name, user_id,
+                                      self._expired_before())
         return ListSessionsResponse(sessions=[
             Session(id=session_id, app_name=app_name, user_id=owner, state=state,
                     last_update_time=updated_at.timestamp(), conversation_count=count,
@@ -154,8 +152,7 @@ class GenieSessionService(BaseSessionService):
         expired_before = self._expired_before()
         if expired_before is None:
             return 0
-        deleted: int = await self._backend.delete_expired(expired_before)
-        return deleted
+        return await self._runner.run(self._backend.delete_expired, expired_before)
 
     # -- events and state ---------------------------------------------------------------------
 
@@ -171,8 +168,8 @@ class GenieSessionService(BaseSessionService):
         view = self._view(session)
         count = session.conversation_count
         try:
-            await self._backend.append(
-                _key(session), event, trimmed=trimmed,
+            await self._runner.run(
+                self._backend.append, _key(session), event, trimmed=trimmed,
                 keep_history=self.session_config.store_historical_events,
                 conversation_count=None if view and view.conversation_count == count else count,
             )
@@ -219,8 +216,8 @@ class GenieSessionService(BaseSessionService):
         removed = [k for k in loaded_state
                    if k not in state and not k.startswith((State.APP_PREFIX, State.USER_PREFIX))]
         keep_history = self.session_config.store_historical_events
-        new_view: View | None = await self._backend.rewrite(
-            _key(session), list(session.events),
+        new_view = await self._runner.run(
+            self._backend.rewrite, _key(session), list(session.events),
             list(session.historical_events) if keep_history else [],
             view=view, keep_history=keep_history, state_changes=changes,
             session_keys_removed=removed, conversation_count=session.conversation_count,
@@ -251,15 +248,13 @@ class GenieSessionService(BaseSessionService):
         text = await super().get_session_summary(session)
         if text:
             return str(text)
-        stored: str | None = await self._sessions.get_summary_text(_key(session))
-        return stored
+        return await self._sessions.get_summary_text(_key(session))
 
     async def close(self) -> None:
-        """Close the summarizer manager and the async stores; the database stays open."""
+        """Close the summarizer manager and the async session store; the database stays open."""
         try:
             await super().close()
         finally:
-            await self._backend.aclose()
             await self._sessions.aclose()
 
     # -- internals ----------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from genie_repo.stores.sessions_state import (
     encode_cursor,
     encode_delta,
     encode_event_delta,
-    encode_ids,
+    encode_list,
     event_from_row,
     matches_filter,
     placement,
@@ -81,7 +81,7 @@ class SessionStore(Store):
         "sessions.insert_event_at",
         "sessions.update_event_payload",
         "sessions.delete_events",
-        "sessions.delete_stale_session",
+        "sessions.delete_stale_sessions",
         "sessions.upsert_session_states",
         "sessions.upsert_app_states",
         "sessions.upsert_user_states",
@@ -335,7 +335,7 @@ class SessionStore(Store):
         if not event_ids:
             return 0
         return self.db.execute("sessions.delete_events",
-                               {**params, "event_ids": encode_ids(event_ids)})
+                               {**params, "event_ids": encode_list(event_ids)})
 
     def lock_session(self, key: SessionKey) -> int | None:
         """The session's last_seq, or None when missing, with the session locked against other
@@ -347,10 +347,13 @@ class SessionStore(Store):
 
     def delete_stale_sessions(self, keys: Sequence[SessionKey], cutoff: datetime) -> int:
         """Delete those of `keys` not updated since `cutoff` (events, state and summaries with
-        them; a session updated meanwhile stays), in one transaction. Returns how many."""
+        them; a session updated meanwhile stays), in one statement. Returns how many."""
         stamp = require_utc(cutoff, "cutoff")
-        return self.db.execute_many("sessions.delete_stale_session",
-                                    [{**_key_params(key), "cutoff": stamp} for key in keys])
+        triples = [list(_key_params(key).values()) for key in keys]
+        if not triples:
+            return 0
+        return self.db.execute("sessions.delete_stale_sessions",
+                               {"cutoff": stamp, "session_keys": encode_list(triples)})
 
     # -- state --------------------------------------------------------------------------------
 

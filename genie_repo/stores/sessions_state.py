@@ -121,9 +121,9 @@ def encode_delta(encoded: Mapping[str, str]) -> str:
     return _encoder.encode({k: encoded[k] for k in sorted(encoded)}) if encoded else "{}"
 
 
-def encode_ids(ids: Sequence[str]) -> str:
-    """A list of event ids as the JSON array parameter the queries expand."""
-    return _encoder.encode(list(ids))
+def encode_list(items: Sequence[Any]) -> str:
+    """A list (event ids, session key triples) as the JSON array parameter queries expand."""
+    return _encoder.encode(list(items))
 
 
 def encode_event_delta(delta: Mapping[str, Any]) -> str:

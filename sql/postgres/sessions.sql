@@ -205,11 +205,14 @@ DELETE FROM session_events
 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
   AND event_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(%(event_ids)s AS jsonb))));
 
--- name: delete_stale_session :batch
--- Delete a session (cascading) only if it was not updated since :cutoff.
+-- name: delete_stale_sessions :exec
+-- Delete the sessions named (a JSON array of [app_name, user_id, session_id]) that were not
+-- updated since :cutoff, cascading; one updated meanwhile stays.
 DELETE FROM sessions
-WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-  AND updated_at < %(cutoff)s;
+WHERE updated_at < %(cutoff)s
+  AND (app_name, user_id, session_id) IN (
+      SELECT k ->> 0, k ->> 1, k ->> 2
+      FROM jsonb_array_elements(CAST(%(session_keys)s AS jsonb)) AS k);
 
 -- name: upsert_session_states :exec
 -- Upsert encoded session state (a JSON object {key: "<value JSON text>"}), one row per key;

@@ -196,11 +196,13 @@ DELETE FROM session_events
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
   AND event_id IN (SELECT value FROM json_each(:event_ids));
 
--- name: delete_stale_session :batch
--- Delete a session (cascading) only if it was not updated since :cutoff.
+-- name: delete_stale_sessions :exec
+-- Delete the sessions named (a JSON array of [app_name, user_id, session_id]) that were not
+-- updated since :cutoff, cascading; one updated meanwhile stays.
 DELETE FROM sessions
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-  AND updated_at < :cutoff;
+WHERE updated_at < :cutoff
+  AND (app_name, user_id, session_id) IN (
+      SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(:session_keys));
 
 -- name: upsert_session_states :exec
 -- Upsert encoded session state (a JSON object {key: "<value JSON text>"}), one row per key;
