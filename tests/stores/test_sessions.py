@@ -14,6 +14,7 @@ from genie_repo.db import Database, open_database
 from genie_repo.errors import GenieRepoError, InvalidInput, NotFound
 from genie_repo.models.sessions import Event, Session, SessionKey, UserKey
 from genie_repo.stores.sessions import SessionStore
+from tests.api import Builder
 from tests.clock import StepClock
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -27,11 +28,17 @@ def with_plan(store: SessionStore, plan: str) -> SessionStore:
     return store
 
 
-@pytest.fixture(params=["own plan", "other plan"])
+@pytest.fixture(params=["sync", "sync, other plan", "async"])
 def store(db: Database, request: pytest.FixtureRequest) -> Iterator[SessionStore]:
-    s = with_plan(SessionStore(db, clock=StepClock(T0)), request.param)
+    """The sync store (with its own append plan, then the other dialect's), and the async
+    store behind the same interface."""
+    builder = Builder("async" if request.param == "async" else "sync")
+    s = builder(SessionStore, db, clock=StepClock(T0))
+    if request.param == "sync, other plan":
+        with_plan(s, "other plan")
     yield s
     s.close()
+    builder.finish()
 
 
 @pytest.fixture

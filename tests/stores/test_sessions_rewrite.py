@@ -15,6 +15,7 @@ from genie_repo.db import Database
 from genie_repo.errors import Conflict, InvalidInput, NotFound
 from genie_repo.models.sessions import Event, SessionKey
 from genie_repo.stores.sessions import SessionStore
+from tests.api import Builder
 from tests.clock import StepClock
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -22,8 +23,8 @@ KEY = SessionKey("app", "user", "s1")
 
 
 @pytest.fixture
-def store(db: Database) -> Iterator[SessionStore]:
-    s = SessionStore(db, clock=StepClock(T0))
+def store(db: Database, build: Builder) -> Iterator[SessionStore]:
+    s: SessionStore = build(SessionStore, db, clock=StepClock(T0))
     s.create_session(KEY)
     yield s
     s.close()
@@ -105,9 +106,9 @@ def test_delete_events_never_reuses_a_seq(store: SessionStore) -> None:
     assert store.append_event(KEY, ev("c")).seq == 3
 
 
-def test_lock_session_holds_off_appends_until_the_transaction_ends(
-    store: SessionStore, db: Database
-) -> None:
+def test_lock_session_holds_off_appends_until_the_transaction_ends(db: Database) -> None:
+    store = SessionStore(db)  # sync: the lock lives in the caller's db.transaction()
+    store.create_session(KEY)
     assert store.lock_session(SessionKey("app", "user", "nope")) is None
     appended = threading.Event()
 
