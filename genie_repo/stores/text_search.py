@@ -162,12 +162,17 @@ def _run_terms(run: str) -> Iterator[str]:
                 yield run[i - 1:i + 1]
 
 
-def index_terms(text: str) -> str:
-    """What to store in the terms column for `text`: its distinct terms, space-separated, in
-    order of first appearance (empty for a text without a word)."""
+def index_terms(*texts: str) -> str:
+    """What to store in the terms column for `texts` (e.g. a body and its tags; no run crosses
+    from one to the next): their distinct terms, space-separated, in order of first
+    appearance, empty when there is no word. Only the first MAX_INDEXED_CHARS characters of
+    the texts together are indexed."""
     terms: dict[str, None] = {}
-    for run in runs(text[:MAX_INDEXED_CHARS]):
-        terms.update(dict.fromkeys(_run_terms(run)))
+    budget = MAX_INDEXED_CHARS
+    for text in texts:
+        for run in runs(text[:budget]):
+            terms.update(dict.fromkeys(_run_terms(run)))
+        budget -= min(len(text), budget)
     return " ".join(terms)
 
 

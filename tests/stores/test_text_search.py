@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from genie_repo.stores.text_search import (
+    MAX_INDEXED_CHARS,
     MAX_NEEDLES,
     WORD_MARK,
     Needle,
@@ -55,6 +56,13 @@ def test_terms_hold_whole_words_trigrams_and_cjk_grams() -> None:
     assert len(terms) == len(set(terms))
     assert index_terms("") == "" and index_terms("!!") == ""
     assert "  " not in index_terms("a  b , c")
+
+
+def test_several_texts_are_indexed_apart() -> None:
+    terms = index_terms("red wine", "travel", "上海").split()
+    assert {"wine" + WORD_MARK, "travel" + WORD_MARK, "上海"} <= set(terms)
+    assert "ine" in terms and "net" not in terms  # no trigram across two texts
+    assert index_terms("x" * MAX_INDEXED_CHARS, "tail") == index_terms("x" * MAX_INDEXED_CHARS)
 
 
 def test_partial_words_match_from_three_characters() -> None:
