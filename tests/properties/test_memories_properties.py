@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from genie_repo.db import Database
 from genie_repo.models.sessions import UserKey
-from genie_repo.stores.memories import MemoryStore, search_words
+from genie_repo.stores.memories import MemoryStore
+from genie_repo.stores.text_search import runs
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 SETTINGS = settings(
@@ -56,6 +57,6 @@ def test_any_text_is_found_by_its_words_and_no_query_raises(
     results = store.search_memories(key, query)  # never raises, whatever the text
     assert all(r.id == entry.id for r in results)
     # every plain ASCII word of the text finds it (other scripts fold differently per dialect)
-    ascii_words = [w for w in search_words(content) if w.isascii() and w.isalnum()]
+    ascii_words = [w for w in runs(content) if w.isascii() and w.isalnum()]
     for word in ascii_words[:3]:
         assert [r.id for r in store.search_memories(key, word)] == [entry.id], word
