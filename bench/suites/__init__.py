@@ -18,4 +18,4 @@ def all_benches() -> list[Bench]:
 
 
 def all_studies() -> list[Study]:
-    return [*storage.studies(), *scale.studies()]
+    return [*storage.studies(), *memories.studies(), *scale.studies()]

@@ -46,7 +46,8 @@ LIMIT %(limit)s;
 -- {"text", "match", "whole"} from text_search.query_needles: `match` a tsquery of quoted
 -- lexemes (user text is never tsquery syntax), `text` the word a matching memory's terms
 -- contain, `whole` the pattern of a whole-word match. Every lookup is ANDed with the owner
--- lexeme, so the GIN index only yields the owner's rows. Each word's memories are counted up to
+-- lexeme, so the GIN index only yields the owner's rows; the tsvector expression is the
+-- index's own (idx_memories_search), written out so the planner matches it. Each word's memories are counted up to
 -- :common; a word in :common or more of them is too common to select by (a stop word, in
 -- effect), so the search is OR over the other words, or AND over all when every word is common.
 -- A word scores BM25-style (rarer words and shorter memories weigh more, b = idf x length
@@ -66,7 +67,10 @@ counted AS MATERIALIZED (
     SELECT n.i, n.text, n.match, n.whole,
            (SELECT count(*) FROM (
                 SELECT 1 FROM memories AS m
-                WHERE m.search @@ ((SELECT tq FROM owner) && n.match::tsquery)
+                WHERE (array_to_tsvector(string_to_array(m.search_terms, ' '))
+                   || array_to_tsvector(ARRAY['@' || md5(length(m.app_name)::text || ':'
+                                                         || m.app_name || m.user_id)]))
+                      @@ ((SELECT tq FROM owner) && n.match::tsquery)
                   AND strpos(m.search_terms, n.text) > 0
                 LIMIT %(common)s) AS p) AS df
     FROM needles AS n
@@ -87,7 +91,10 @@ query AS (
 candidates AS MATERIALIZED (
     SELECT m.id, m.search_terms, length(m.content)::float8 AS len
     FROM memories AS m
-    WHERE m.search @@ (SELECT tsq FROM query)
+    WHERE (array_to_tsvector(string_to_array(m.search_terms, ' '))
+           || array_to_tsvector(ARRAY['@' || md5(length(m.app_name)::text || ':'
+                                                 || m.app_name || m.user_id)]))
+          @@ (SELECT tsq FROM query)
       AND m.app_name = %(app_name)s AND m.user_id = %(user_id)s
       AND (%(topics)s::text IS NULL
            OR m.topics::jsonb ?| ARRAY(SELECT jsonb_array_elements_text(%(topics)s::jsonb)))
