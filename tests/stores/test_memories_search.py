@@ -227,3 +227,48 @@ def test_memories_written_before_the_migration_are_found_after_it(
     assert _old_search(config, "lisbon") == 1
     assert _old_search(config, "migration") == 1
     assert migrate(config) == ["0008_memory_search"]
+
+
+# -- the index does the work ---------------------------------------------------------------------
+
+def _plan(db: Database, config: Config, params: dict[str, object]) -> str:
+    """The database's own plan for the registry's search SQL with these parameters (on
+    PostgreSQL with sequential scans priced out: the index must be usable for every lookup)."""
+    sql = db.registry["memories.search"].sql
+    if config.dsn:
+        with psycopg.connect(config.dsn) as conn:
+            conn.execute("SET enable_seqscan = off")
+            return "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, params))
+    conn = apsw.Connection(str(config.sqlite_path))
+    try:
+        return "\n".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("query", ["lisbon", "lisb tea", "上海", "コーヒー"])
+def test_every_lookup_goes_through_the_search_index(
+    db: Database, config: Config, query: str
+) -> None:
+    store = MemoryStore(db, clock=lambda: T0)
+    for i in range(50):
+        store.add_memory(ALICE, f"memory {i} about Lisbon tea 上海 コーヒー")
+    captured: dict[str, object] = {}
+    fetch_all = db.fetch_all
+
+    def capture(name: str, params: dict[str, object]) -> object:
+        captured.update(params)
+        return fetch_all(name, params)
+
+    db.fetch_all = capture  # type: ignore[method-assign]
+    try:
+        assert store.search_memories(ALICE, query)
+    finally:
+        del db.fetch_all
+    plan = _plan(db, config, captured)
+    if config.dsn:
+        assert plan.count("idx_memories_search") >= 2, plan  # the count and the candidates
+        assert "Seq Scan on memories" not in plan, plan
+    else:
+        assert plan.count("VIRTUAL TABLE INDEX") >= 2, plan
+        assert "SCAN m\n" not in plan + "\n" and "SCAN memories" not in plan, plan
