@@ -499,11 +499,15 @@ class AsyncMemoryStore(AsyncStore[MemoryStore]):
         """The owner's memories matching any word of `query` in their text or topics, best
         first (ties: most recently updated first), each with its `score`.
 
-        Case-insensitive; whole words, in any order; no stemming, so every language works the
-        same ("expire" does not find "expires"). Only letters, digits and marks count: punctuation
-        and FTS operators (`"`, `*`, `AND`, `NEAR(`, `-`, `:` ...) are separators, so a query
-        without a word returns []. `topics`, when given, keeps only memories having at least one
-        of them (exact, case-sensitive topic names).
+        Case-insensitive, words in any order, no stemming. A word matches a whole word, or the
+        inside of a word when it has 3 or more characters ("lisb" finds "Lisbon", ranked below
+        a memory with the whole word); in scripts written without spaces (Chinese, Japanese,
+        Korean, Thai, ...) any 1 or more characters match inside the text ("上海" finds
+        "我搬到上海了"). So every memory whose text contains such a query word is found. Only the
+        first 10,000 characters of a memory are searched. Punctuation and query operators (`"`,
+        `*`, `AND`, `NEAR(`, `-`, `:` ...) are separators, so a query without a word returns [].
+        `topics`, when given, keeps only memories having at least one of them (exact,
+        case-sensitive topic names).
         """
         return await self._run(self.store.search_memories, user_key, query, limit, topics)
 
