@@ -1,0 +1,286 @@
+"""Pure parameter building for ItemStore: namespace encoding, filters, matches, indexed text.
+
+No I/O here, so every rule is tested without a database. A namespace is stored as its labels
+joined by "\\x01", each label escaped ("\\x02" -> "\\x02\\x03", "\\x01" -> "\\x02\\x02") so no
+label holds the separator and the text order of the encoding is the tuple order of the labels
+(the separator sorts below every label character). A prefix and its descendants are then the
+range [enc(prefix), enc(prefix) + "\\x02").
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from genie_repo.errors import InvalidInput
+from genie_repo.models.items import Namespace, NamespaceMatch
+
+SEPARATOR = "\x01"
+_RANGE_END = "\x02"
+_ESCAPED = re.compile("\x02[\x02\x03]")
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+MAX_KEY_CHARS = 4096
+MAX_QUERY_WORDS = 32
+OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
+_ORDERING = {"$gt": "gt", "$gte": "gte", "$lt": "lt", "$lte": "lte"}
+_WORD_SEPARATORS = frozenset({
+    "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp",
+    "Cc", "Cf", "Cs",
+})
+
+
+def check_namespace(namespace: Sequence[str], *, allow_empty: bool = True) -> Namespace:
+    """The namespace as a tuple; labels must be non-empty strings without '.' or NUL (the rules
+    LangGraph's stores apply), else InvalidInput (a ValueError)."""
+    if isinstance(namespace, str):
+        raise InvalidInput(f"a namespace is a tuple of labels, got the string {namespace!r}")
+    labels = tuple(namespace)
+    if not labels and not allow_empty:
+        raise InvalidInput("Namespace cannot be empty.")
+    for label in labels:
+        if not isinstance(label, str):
+            raise InvalidInput(f"Invalid namespace label {label!r} found in {labels}: labels "
+                               f"must be strings, not {type(label).__name__}")
+        if not label or "." in label or "\x00" in label:
+            raise InvalidInput(f"Invalid namespace label {label!r} found in {labels}: labels "
+                               "must be non-empty and contain no '.' or NUL")
+    return labels
+
+
+def check_key(key: str) -> str:
+    if not isinstance(key, str):
+        raise InvalidInput(f"an item key must be a string, got {type(key).__name__}")
+    if "\x00" in key or len(key) > MAX_KEY_CHARS:
+        raise InvalidInput(f"an item key may not contain NUL or exceed {MAX_KEY_CHARS} chars")
+    return key
+
+
+def encode_label(label: str) -> str:
+    if "\x01" in label or "\x02" in label:
+        return label.replace("\x02", "\x02\x03").replace("\x01", "\x02\x02")
+    return label
+
+
+def decode_label(label: str) -> str:
+    if "\x02" in label:
+        return _ESCAPED.sub(lambda m: "\x01" if m[0][1] == "\x02" else "\x02", label)
+    return label
+
+
+def encode_namespace(namespace: Iterable[str]) -> str:
+    return SEPARATOR.join(encode_label(label) for label in namespace)
+
+
+def decode_namespace(encoded: str) -> Namespace:
+    return tuple(decode_label(label) for label in encoded.split(SEPARATOR)) if encoded else ()
+
+
+def prefix_range(prefix: Namespace) -> tuple[str, str | None]:
+    """(lo, hi): encoded namespaces n with lo <= n < hi are `prefix` and its descendants; hi is
+    None (unbounded) for the empty prefix."""
+    if not prefix:
+        return "", None
+    encoded = encode_namespace(prefix)
+    return encoded, encoded + _RANGE_END
+
+
+def namespace_row(namespace: Namespace) -> dict[str, Any]:
+    """The store_namespaces columns of a namespace."""
+    encoded = [encode_label(label) for label in namespace]
+    return {
+        "ns": SEPARATOR.join(encoded),
+        "rns": SEPARATOR.join(reversed(encoded)),
+        "labels": json.dumps(encoded, ensure_ascii=False),
+        "depth": len(encoded),
+    }
+
+
+def match_params(conditions: Sequence[NamespaceMatch]) -> dict[str, Any]:
+    """SQL parameters for list_namespaces: an index range on ns from the first prefix's literal
+    head, one on rns from the first suffix's literal tail, and per-label checks (from the start
+    or from the end) for everything else; "*" matches any one label."""
+    params: dict[str, Any] = {"lo": "", "hi": None, "rlo": "", "rhi": None, "min_depth": 0}
+    checks: list[tuple[int, int, str]] = []
+    ranged = {"prefix": False, "suffix": False}
+    for condition in conditions:
+        path = (condition.path,) if isinstance(condition.path, str) else tuple(condition.path)
+        check_namespace([label for label in path if label != "*"])
+        if not path:
+            continue
+        params["min_depth"] = max(params["min_depth"], len(path))
+        from_end = condition.match_type == "suffix"
+        if condition.match_type not in ("prefix", "suffix"):
+            raise InvalidInput(f"unknown namespace match type {condition.match_type!r}")
+        ordered = tuple(reversed(path)) if from_end else path
+        head = ordered[: ordered.index("*")] if "*" in ordered else ordered
+        kind = condition.match_type
+        if head and not ranged[kind]:
+            ranged[kind] = True
+            lo, hi = prefix_range(head)
+            params["rlo" if from_end else "lo"], params["rhi" if from_end else "hi"] = lo, hi
+            rest = enumerate(ordered)
+            checks += [(int(from_end), i, encode_label(label)) for i, label in rest
+                       if i >= len(head) and label != "*"]
+        else:
+            checks += [(int(from_end), i, encode_label(label)) for i, label in enumerate(ordered)
+                       if label != "*"]
+    params["checks"] = json.dumps(checks, ensure_ascii=False) if checks else None
+    return params
+
+
+def encode_value(value: Mapping[str, Any]) -> str:
+    """The value as JSON text: a JSON object of JSON-encodable data, without NaN, infinities,
+    NUL characters or lone surrogates (PostgreSQL's jsonb stores none of them)."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"an item value must be a dict, got {type(value).__name__}")
+    try:
+        text = json.dumps(dict(value), ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":"))
+        text.encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"an item value must be JSON-encodable: {exc}") from None
+    except UnicodeEncodeError:
+        raise InvalidInput("an item value holds a lone surrogate") from None
+    if "\\u0000" in text and _NUL_ESCAPE.search(text):
+        raise InvalidInput("an item value may not contain NUL characters")
+    return text
+
+
+def compile_filter(filter: Mapping[str, Any] | None) -> str | None:
+    """The filter as a JSON array of conditions [op, sqlite_path, operand, negate, pg_path] that
+    the SQL evaluates; None when there is nothing to check. A nested dict without operators
+    matches on each of its leaves (a partial match, as LangGraph's in-memory store does)."""
+    if not filter:
+        return None
+    if not isinstance(filter, Mapping):
+        raise InvalidInput(f"a filter must be a dict, got {type(filter).__name__}")
+    conditions = [c for key, wanted in filter.items() for c in _conditions(_path(key), wanted)]
+    return json.dumps(conditions, ensure_ascii=False)
+
+
+def _path(key: object) -> list[str]:
+    if not isinstance(key, str) or not key:
+        raise InvalidInput(f"Invalid filter key: {key!r}. Filter keys are non-empty strings.")
+    parts = key.split(".")
+    for part in parts:
+        if not part or any(ch in part for ch in '"\\') or any(ord(ch) < 32 for ch in part):
+            raise InvalidInput(f"Invalid filter key: {key!r}. Dotted parts must be non-empty "
+                               "and hold no quote, backslash or control character.")
+    return parts
+
+
+def _conditions(path: list[str], wanted: Any) -> Iterator[list[Any]]:
+    if isinstance(wanted, Mapping) and any(str(k).startswith("$") for k in wanted):
+        for operator, operand in wanted.items():
+            if operator not in OPERATORS:
+                raise InvalidInput(f"Unsupported operator: {operator!r} (use one of "
+                                   f"{', '.join(OPERATORS)})")
+            yield _condition(path, operator, operand)
+    elif isinstance(wanted, Mapping):
+        for key, inner in wanted.items():
+            yield from _conditions(path + _path(key), inner)
+    else:
+        yield _condition(path, "$eq", wanted)
+
+
+def _condition(path: list[str], operator: str, operand: Any) -> list[Any]:
+    op, value = _operation(operator, operand)
+    negate = 0
+    if operator == "$ne":
+        negate = 1
+    sqlite_path = "$" + "".join(f'."{part}"' for part in path)
+    pg_path = "{" + ",".join(f'"{part}"' for part in path) + "}"
+    return [op, sqlite_path, value, negate, pg_path]
+
+
+def _operation(operator: str, operand: Any) -> tuple[str, Any]:
+    if operator in ("$eq", "$ne"):
+        if operand is None:
+            return "null", None
+        if isinstance(operand, bool):
+            return ("true" if operand else "false"), None
+        if isinstance(operand, (int, float)):
+            if isinstance(operand, float) and not math.isfinite(operand):
+                return "never", None  # stored values are finite numbers
+            return "eq_num", operand
+        if isinstance(operand, str):
+            return "eq_text", operand
+        if isinstance(operand, (list, tuple, Mapping)):
+            return "eq_json", encode_filter_json(operand)
+        raise InvalidInput(f"filter value {operand!r} is not JSON data")
+    suffix = _ORDERING[operator]
+    if isinstance(operand, bool) or not isinstance(operand, (int, float, str)):
+        raise InvalidInput(f"{operator} compares numbers or strings, got {operand!r}")
+    if isinstance(operand, str):
+        return f"{suffix}_text", operand
+    if math.isnan(operand):
+        return "never", None
+    if math.isinf(operand):
+        below = operand < 0
+        # every finite number is above -inf and below +inf
+        holds = (suffix in ("gt", "gte")) == below
+        return ("any_num" if holds else "never"), None
+    return f"{suffix}_num", float(operand) if abs(operand) > 2**53 else operand
+
+
+def encode_filter_json(operand: Any) -> str:
+    try:
+        return json.dumps(operand, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"filter value is not JSON data: {exc}") from None
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a text: punctuation, symbols, spaces and controls separate words."""
+    spaced = "".join(" " if unicodedata.category(ch) in _WORD_SEPARATORS else ch for ch in text)
+    return spaced.split()
+
+
+def indexed_text(value: Mapping[str, Any], fields: Sequence[str] | None) -> str:
+    """The words full-text search sees for a value: every string in it (fields None or "$"),
+    or the strings under the given dotted fields."""
+    if fields is None or "$" in fields:
+        strings = list(_strings(value))
+    else:
+        strings = [s for f in fields for s in _strings(_at_path(value, f.split(".")))]
+    return " ".join(word for s in strings for word in search_words(s))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for inner in value.values():
+            yield from _strings(inner)
+    elif isinstance(value, (list, tuple)):
+        for inner in value:
+            yield from _strings(inner)
+
+
+def _at_path(value: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if isinstance(value, Mapping):
+            value = value.get(part)
+        elif isinstance(value, list) and part.strip("[]").isdigit():
+            index = int(part.strip("[]"))
+            value = value[index] if index < len(value) else None
+        else:
+            return None
+    return value
+
+
+def fts5_query(query: str) -> str | None:
+    """An FTS5 expression: OR of the query's words, each a quoted phrase (never FTS syntax)."""
+    words = list(dict.fromkeys(w.casefold() for w in search_words(query)))[:MAX_QUERY_WORDS]
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words) or None
+
+
+def tsquery(query: str) -> str | None:
+    """A PostgreSQL tsquery text: OR of the query's lower-cased words, each a quoted lexeme."""
+    words = list(dict.fromkeys(w.lower() for w in search_words(query)))[:MAX_QUERY_WORDS]
+    quoted = ["'" + w.replace("\\", "\\\\").replace("'", "''") + "'" for w in words]
+    return " | ".join(quoted) or None

@@ -1,0 +1,2 @@
+DROP TABLE store_items;
+DROP TABLE store_namespaces;
