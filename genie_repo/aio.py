@@ -44,6 +44,7 @@ from genie_repo.stores.base import Store
 from genie_repo.stores.checkpoints import CheckpointStore
 from genie_repo.stores.clarifications import ClarificationStore
 from genie_repo.stores.cron import CronStore
+from genie_repo.stores.items import ItemStore
 from genie_repo.stores.memories import MemoryStore
 from genie_repo.stores.sessions import SessionStore
 from genie_repo.stores.short_memory import ShortMemoryStore
@@ -262,11 +263,16 @@ class AsyncCronStore(AsyncTwin[CronStore]):
     """Async twin of CronStore."""
 
 
+class AsyncItemStore(AsyncTwin[ItemStore]):
+    """Async twin of ItemStore."""
+
+
 __all__ = [
     "AsyncApprovalStore",
     "AsyncCheckpointStore",
     "AsyncClarificationStore",
     "AsyncCronStore",
+    "AsyncItemStore",
     "AsyncMemoryStore",
     "AsyncSessionStore",
     "AsyncShortMemoryStore",

@@ -263,12 +263,8 @@ class ItemStore(Store):
             rows = [{**row, "ns": ns, "key": key}]
         elif read.kind == "search":
             rows = self.db.fetch_all(read.query, read.params)
-            decoded: dict[str, Namespace] = {}
-            results[read.index] = [
-                _item(decoded.get(r["ns"]) or decoded.setdefault(r["ns"], decode_namespace(r["ns"])),
-                      r["key"], r)
-                for r in rows
-            ]
+            namespaces = {ns: decode_namespace(ns) for ns in {r["ns"] for r in rows}}
+            results[read.index] = [_item(namespaces[r["ns"]], r["key"], r) for r in rows]
         else:
             rows = self.db.fetch_all(read.query, read.params)
             results[read.index] = [decode_namespace(r["ns"]) for r in rows]

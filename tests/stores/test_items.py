@@ -3,7 +3,7 @@ full-text query, and TTL with an injected clock (expired items invisible before 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
