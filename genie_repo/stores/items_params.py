@@ -208,14 +208,19 @@ def _operation(operator: str, operand: Any) -> tuple[str, Any]:
                 return "never", None  # stored values are finite numbers
             return "eq_num", operand
         if isinstance(operand, str):
-            return "eq_text", operand
+            return ("never", None) if "\x00" in operand else ("eq_text", operand)
         if isinstance(operand, (list, tuple, Mapping)):
-            return "eq_json", encode_filter_json(operand)
+            encoded = encode_filter_json(operand)
+            if _NUL_ESCAPE.search(encoded):
+                return "never", None  # no stored value holds NUL
+            return "eq_json", encoded
         raise InvalidInput(f"filter value {operand!r} is not JSON data")
     suffix = _ORDERING[operator]
     if isinstance(operand, bool) or not isinstance(operand, (int, float, str)):
         raise InvalidInput(f"{operator} compares numbers or strings, got {operand!r}")
     if isinstance(operand, str):
+        if "\x00" in operand:
+            raise InvalidInput(f"{operator} compares with a string holding NUL")
         return f"{suffix}_text", operand
     if math.isnan(operand):
         return "never", None
