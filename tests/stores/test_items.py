@@ -3,12 +3,15 @@ full-text query, and TTL with an injected clock (expired items invisible before 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
 from genie_repo import InvalidInput
-from genie_repo.db import Database
+from genie_repo.cli import main
+from genie_repo.config import Config
+from genie_repo.db import Database, open_database
 from genie_repo.models.items import (
     GetItem,
     ListNamespaces,
@@ -319,3 +322,16 @@ def test_bad_ttls_are_refused(store: ItemStore, ttl: object) -> None:
 def test_prefix_matches_label_wise(store: ItemStore) -> None:
     store.put(("a", "b"), "k", {})
     assert store.apply([ListNamespaces((NamespaceMatch("prefix", ("a", "b", "c")),))]) == [[]]
+
+
+def test_cli_cleanup_sweeps_expired_items(config: Config, capsys: pytest.CaptureFixture[str]
+                                          ) -> None:
+    db = open_database(config)
+    try:
+        ItemStore(db, clock=lambda: T0).put(("c",), "old", {"v": 1}, ttl_minutes=1)
+        ItemStore(db).put(("c",), "kept", {"v": 2})
+    finally:
+        db.close()
+    where = ["--dsn", config.dsn] if config.dsn else ["--db-file", str(config.sqlite_path)]
+    assert main([*where, "--json", "cleanup"]) == 0
+    assert json.loads(capsys.readouterr().out)["store_items_purged"] == 1
