@@ -37,12 +37,16 @@ from genie_repo.stores.items_params import (
     decode_namespace,
     encode_namespace,
     encode_value,
-    fts5_query,
-    indexed_text,
+    indexed_strings,
     match_params,
     namespace_row,
     prefix_range,
-    tsquery,
+)
+from genie_repo.stores.text_search import (
+    fts5_expression,
+    index_terms,
+    query_needles,
+    tsquery_expression,
 )
 from genie_repo.timestamps import utc_now
 
@@ -218,7 +222,7 @@ class ItemStore(Store):
             text = ""
         else:
             fields = self.index_fields if op.index is None else list(op.index)
-            text = indexed_text(op.value, fields)
+            text = index_terms(*indexed_strings(op.value, fields))
         expires_at, ttl = _expiry(op.ttl_minutes, now)
         return row["ns"], key, {
             **row, "key": key, "value": value, "search_text": text, "now": now,
@@ -234,12 +238,10 @@ class ItemStore(Store):
             lo, hi = prefix_range(check_namespace(op.prefix))
             params = {"lo": lo, "hi": hi, "now": now, "filters": compile_filter(op.filter),
                       "limit": _limit(op.limit), "offset": _offset(op.offset)}
-            match = None
-            if op.query:
-                match = (fts5_query if self.db.dialect == "sqlite" else tsquery)(op.query)
-            if match is None:
+            needles = self._needles(op.query) if op.query else None
+            if needles is None:
                 return _Read(index, "items.search", params, "search", bool(op.refresh_ttl))
-            return _Read(index, "items.search_text", {**params, "match": match}, "search",
+            return _Read(index, "items.search_text", {**params, "needles": needles}, "search",
                          bool(op.refresh_ttl))
         if isinstance(op, ListNamespaces):
             max_depth = op.max_depth
@@ -250,6 +252,18 @@ class ItemStore(Store):
                       "limit": _limit(op.limit), "offset": _offset(op.offset)}
             return _Read(index, "items.list_namespaces", params, "list", False)
         raise InvalidInput(f"unknown store operation {op!r}")
+
+    def _needles(self, query: str) -> str | None:
+        """The query's words for `items.search_text`, or None when it has no word (then the
+        search is a plain listing)."""
+        if not isinstance(query, str):
+            raise InvalidInput(f"query must be a string, got {type(query).__name__}")
+        needles = query_needles(query)
+        if not needles:
+            return None
+        expression = fts5_expression if self.db.dialect == "sqlite" else tsquery_expression
+        return json.dumps([{"text": n.text, "match": expression(n.terms), "whole": n.whole_pattern}
+                           for n in needles], ensure_ascii=False)
 
     def _run_read(self, read: _Read, results: list[ItemResult], now: datetime
                   ) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -24,13 +23,8 @@ _RANGE_END = "\x02"
 _ESCAPED = re.compile("\x02[\x02\x03]")
 _NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 MAX_KEY_CHARS = 4096
-MAX_QUERY_WORDS = 32
 OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
 _ORDERING = {"$gt": "gt", "$gte": "gte", "$lt": "lt", "$lte": "lte"}
-_WORD_SEPARATORS = frozenset({
-    "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp",
-    "Cc", "Cf", "Cs",
-})
 
 
 def check_namespace(namespace: Sequence[str], *, allow_empty: bool = True) -> Namespace:
@@ -239,20 +233,12 @@ def encode_filter_json(operand: Any) -> str:
         raise InvalidInput(f"filter value is not JSON data: {exc}") from None
 
 
-def search_words(text: str) -> list[str]:
-    """The words of a text: punctuation, symbols, spaces and controls separate words."""
-    spaced = "".join(" " if unicodedata.category(ch) in _WORD_SEPARATORS else ch for ch in text)
-    return spaced.split()
-
-
-def indexed_text(value: Mapping[str, Any], fields: Sequence[str] | None) -> str:
-    """The words full-text search sees for a value: every string in it (fields None or "$"),
-    or the strings under the given dotted fields."""
+def indexed_strings(value: Mapping[str, Any], fields: Sequence[str] | None) -> list[str]:
+    """The strings full-text search indexes for a value: every string in it (fields None or
+    "$"), or the strings under the given dotted fields ("a.b", "list.0")."""
     if fields is None or "$" in fields:
-        strings = list(_strings(value))
-    else:
-        strings = [s for f in fields for s in _strings(_at_path(value, f.split(".")))]
-    return " ".join(word for s in strings for word in search_words(s))
+        return list(_strings(value))
+    return [s for f in fields for s in _strings(_at_path(value, f.split(".")))]
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -276,16 +262,3 @@ def _at_path(value: Any, parts: list[str]) -> Any:
         else:
             return None
     return value
-
-
-def fts5_query(query: str) -> str | None:
-    """An FTS5 expression: OR of the query's words, each a quoted phrase (never FTS syntax)."""
-    words = list(dict.fromkeys(w.casefold() for w in search_words(query)))[:MAX_QUERY_WORDS]
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words) or None
-
-
-def tsquery(query: str) -> str | None:
-    """A PostgreSQL tsquery text: OR of the query's lower-cased words, each a quoted lexeme."""
-    words = list(dict.fromkeys(w.lower() for w in search_words(query)))[:MAX_QUERY_WORDS]
-    quoted = ["'" + w.replace("\\", "\\\\").replace("'", "''") + "'" for w in words]
-    return " | ".join(quoted) or None

@@ -3,8 +3,9 @@
 -- chr(2) never appear inside one (chr(2) -> chr(2) chr(3), chr(1) -> chr(2) chr(2)). With the
 -- "C" collation, text order of that encoding is tuple order, and a prefix and all its
 -- descendants are one index range. store_namespaces lists the namespaces that hold items (the
--- store keeps it in step), so list_namespaces never scans items. search is a tsvector over the
--- item's indexed text. Expired rows stay until a sweep but no read returns them.
+-- store keeps it in step), so list_namespaces never scans items. search_text holds the item's
+-- search terms from genie_repo.stores.text_search (as the memories table does), one lexeme each
+-- in a GIN-indexed tsvector. Expired rows stay until a sweep but no read returns them.
 -- depends: 0007_trpc_sessions
 
 CREATE TABLE store_namespaces (
@@ -20,7 +21,8 @@ CREATE TABLE store_items (
     key         TEXT NOT NULL,
     value       JSONB NOT NULL,
     search_text TEXT NOT NULL DEFAULT '',
-    search      TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text)) STORED,
+    search      TSVECTOR GENERATED ALWAYS AS (array_to_tsvector(string_to_array(search_text, ' ')))
+                STORED,
     created_at  TIMESTAMPTZ NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL,
     expires_at  TIMESTAMPTZ,

@@ -4,8 +4,9 @@
 -- order of that encoding is tuple order, and a prefix and all its descendants are one index
 -- range. store_namespaces lists the namespaces that hold items (the store keeps it in step), so
 -- list_namespaces never scans items. Values are SQLite JSONB blobs (filters read them without
--- re-parsing text); search_text feeds an external-content FTS5 index. Expired rows stay until a
--- sweep but no read returns them.
+-- re-parsing text). search_text holds the item's search terms from
+-- genie_repo.stores.text_search (as the memories table does), one token each in an FTS5 index
+-- under the ascii tokenizer. Expired rows stay until a sweep but no read returns them.
 -- depends: 0007_trpc_sessions
 
 CREATE TABLE store_namespaces (
@@ -61,8 +62,7 @@ WHEN NOT EXISTS (SELECT 1 FROM store_items WHERE ns = old.ns) BEGIN
 END;
 
 CREATE VIRTUAL TABLE store_items_fts USING fts5(
-    search_text, content='store_items', content_rowid='rid',
-    tokenize='unicode61 remove_diacritics 2'
+    search_text, content='store_items', content_rowid='rid', tokenize='ascii', detail=none
 );
 
 CREATE TRIGGER store_items_fts_insert AFTER INSERT ON store_items

@@ -96,41 +96,78 @@ ORDER BY i.updated_at DESC, i.ns, i.key
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: search_text :many
--- As search, ranked by full-text relevance (ts_rank over the GIN-indexed tsvector) of the
--- items' indexed text against :match (quoted lexemes joined by |, built by the store).
+-- As search, ranked by relevance to the query's words. :needles is a JSON array of
+-- {"text", "match", "whole"} from text_search.query_needles: `match` a tsquery of quoted
+-- lexemes (user text is never tsquery syntax), `text` the word a matching item's terms
+-- contain, `whole` the pattern of a whole-word match. An item matches when it holds any word;
+-- each word scores BM25-style over the matching items (rarer words and shorter texts weigh
+-- more, b = idf x length factor): 1 + b for a whole-word match, b / (1 + b) inside a word,
+-- summed over the words: the same formula as SQLite's and as the memory store's.
+WITH needles AS MATERIALIZED (
+    SELECT w.n, w.value ->> 'text' AS text, w.value ->> 'match' AS match,
+           w.value ->> 'whole' AS whole
+    FROM jsonb_array_elements(%(needles)s::jsonb) WITH ORDINALITY AS w (value, n)
+),
+query AS (
+    SELECT string_agg('(' || match || ')', ' | ' ORDER BY n)::tsquery AS tsq FROM needles
+),
+candidates AS MATERIALIZED (
+    SELECT i.ns, i.key, i.search_text, length(i.search_text)::float8 AS len
+    FROM store_items AS i
+    WHERE i.search @@ (SELECT tsq FROM query)
+      AND i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
+      AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
+      AND (%(filters)s::jsonb IS NULL OR NOT EXISTS (
+          SELECT 1 FROM (SELECT c.x ->> 0 AS op, i.value #> (c.x ->> 4)::text[] AS j,
+                                c.x -> 2 AS v, (c.x ->> 3)::int = 1 AS negate
+                         FROM jsonb_array_elements(%(filters)s::jsonb) AS c (x)) AS f
+          WHERE coalesce(CASE f.op
+              WHEN 'null' THEN f.j IS NULL OR jsonb_typeof(f.j) = 'null'
+              WHEN 'true' THEN f.j = 'true'::jsonb
+              WHEN 'false' THEN f.j = 'false'::jsonb
+              WHEN 'eq_text' THEN jsonb_typeof(f.j) = 'string' AND f.j = f.v
+              WHEN 'eq_num' THEN jsonb_typeof(f.j) = 'number' AND f.j = f.v
+              WHEN 'eq_json' THEN jsonb_typeof(f.j) IN ('array', 'object')
+                                  AND f.j = (f.v #>> '{}')::jsonb
+              WHEN 'gt_num' THEN jsonb_typeof(f.j) = 'number' AND f.j > f.v
+              WHEN 'gte_num' THEN jsonb_typeof(f.j) = 'number' AND f.j >= f.v
+              WHEN 'lt_num' THEN jsonb_typeof(f.j) = 'number' AND f.j < f.v
+              WHEN 'lte_num' THEN jsonb_typeof(f.j) = 'number' AND f.j <= f.v
+              WHEN 'gt_text' THEN jsonb_typeof(f.j) = 'string'
+                                  AND (f.j #>> '{}') COLLATE "C" > (f.v #>> '{}')
+              WHEN 'gte_text' THEN jsonb_typeof(f.j) = 'string'
+                                   AND (f.j #>> '{}') COLLATE "C" >= (f.v #>> '{}')
+              WHEN 'lt_text' THEN jsonb_typeof(f.j) = 'string'
+                                  AND (f.j #>> '{}') COLLATE "C" < (f.v #>> '{}')
+              WHEN 'lte_text' THEN jsonb_typeof(f.j) = 'string'
+                                   AND (f.j #>> '{}') COLLATE "C" <= (f.v #>> '{}')
+              WHEN 'any_num' THEN jsonb_typeof(f.j) = 'number'
+              ELSE false END, false) = f.negate))
+),
+hits AS MATERIALIZED (
+    SELECT c.ns, c.key, c.len, w.n,
+           strpos(' ' || c.search_text || ' ', w.whole) > 0 AS whole
+    FROM candidates AS c JOIN needles AS w ON strpos(c.search_text, w.text) > 0
+),
+stats AS MATERIALIZED (
+    SELECT count(DISTINCT (ns, key))::float8 AS items, avg(len) AS avg_len FROM hits
+),
+frequency AS MATERIALIZED (
+    SELECT n, count(*)::float8 AS df FROM hits GROUP BY n
+),
+scores AS (
+    SELECT h.ns, h.key,
+           sum(CASE WHEN h.whole THEN 1 + h.b ELSE h.b / (1 + h.b) END)::float8 AS score
+    FROM (SELECT hits.ns, hits.key, hits.whole,
+                 ln(1 + (s.items - f.df + 0.5) / (f.df + 0.5))
+                 * 2.2 / (1 + 1.2 * (0.25 + 0.75 * hits.len / s.avg_len)) AS b
+          FROM hits JOIN frequency AS f USING (n) CROSS JOIN stats AS s) AS h
+    GROUP BY h.ns, h.key
+)
 SELECT i.ns, i.key, i.value::text AS value, i.created_at, i.updated_at, i.ttl_minutes,
-       ts_rank(i.search, q.tsq)::float8 AS score
-FROM store_items AS i, (SELECT %(match)s::tsquery AS tsq) AS q
-WHERE i.search @@ q.tsq
-  AND i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
-  AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
-  AND (%(filters)s::jsonb IS NULL OR NOT EXISTS (
-        SELECT 1 FROM (SELECT c.x ->> 0 AS op, i.value #> (c.x ->> 4)::text[] AS j,
-                              c.x -> 2 AS v, (c.x ->> 3)::int = 1 AS negate
-                       FROM jsonb_array_elements(%(filters)s::jsonb) AS c (x)) AS f
-        WHERE coalesce(CASE f.op
-            WHEN 'null' THEN f.j IS NULL OR jsonb_typeof(f.j) = 'null'
-            WHEN 'true' THEN f.j = 'true'::jsonb
-            WHEN 'false' THEN f.j = 'false'::jsonb
-            WHEN 'eq_text' THEN jsonb_typeof(f.j) = 'string' AND f.j = f.v
-            WHEN 'eq_num' THEN jsonb_typeof(f.j) = 'number' AND f.j = f.v
-            WHEN 'eq_json' THEN jsonb_typeof(f.j) IN ('array', 'object')
-                                AND f.j = (f.v #>> '{}')::jsonb
-            WHEN 'gt_num' THEN jsonb_typeof(f.j) = 'number' AND f.j > f.v
-            WHEN 'gte_num' THEN jsonb_typeof(f.j) = 'number' AND f.j >= f.v
-            WHEN 'lt_num' THEN jsonb_typeof(f.j) = 'number' AND f.j < f.v
-            WHEN 'lte_num' THEN jsonb_typeof(f.j) = 'number' AND f.j <= f.v
-            WHEN 'gt_text' THEN jsonb_typeof(f.j) = 'string'
-                                AND (f.j #>> '{}') COLLATE "C" > (f.v #>> '{}')
-            WHEN 'gte_text' THEN jsonb_typeof(f.j) = 'string'
-                                 AND (f.j #>> '{}') COLLATE "C" >= (f.v #>> '{}')
-            WHEN 'lt_text' THEN jsonb_typeof(f.j) = 'string'
-                                AND (f.j #>> '{}') COLLATE "C" < (f.v #>> '{}')
-            WHEN 'lte_text' THEN jsonb_typeof(f.j) = 'string'
-                                 AND (f.j #>> '{}') COLLATE "C" <= (f.v #>> '{}')
-            WHEN 'any_num' THEN jsonb_typeof(f.j) = 'number'
-            ELSE false END, false) = f.negate))
-ORDER BY score DESC, i.updated_at DESC, i.ns, i.key
+       s.score
+FROM scores AS s JOIN store_items AS i USING (ns, key)
+ORDER BY s.score DESC, i.updated_at DESC, i.ns, i.key
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: list_namespaces :many

@@ -68,42 +68,78 @@ ORDER BY i.updated_at DESC, i.ns, i.key
 LIMIT :limit OFFSET :offset;
 
 -- name: search_text :many
--- As search, ranked by full-text relevance (FTS5 bm25, negated so higher is better) of the
--- items' indexed text against :match (quoted words joined by OR, built by the store).
+-- As search, ranked by relevance to the query's words. :needles is a JSON array of
+-- {"text", "match", "whole"} from text_search.query_needles: `match` an FTS5 expression of
+-- quoted terms (user text is never FTS syntax), `text` the word a matching item's terms
+-- contain, `whole` the pattern of a whole-word match. An item matches when it holds any word;
+-- each word scores BM25-style over the matching items (rarer words and shorter texts weigh
+-- more, b = idf x length factor): 1 + b for a whole-word match, b / (1 + b) inside a word,
+-- summed over the words, as the memory store ranks.
+WITH needles AS MATERIALIZED (
+    SELECT n.key AS n, n.value ->> '$.text' AS text, n.value ->> '$.match' AS match,
+           n.value ->> '$.whole' AS whole
+    FROM json_each(:needles) AS n
+),
+expression (text) AS (
+    SELECT group_concat('(' || match || ')', ' OR ') FROM needles
+),
+candidates AS MATERIALIZED (
+    SELECT i.rid, i.search_text, length(i.search_text) AS len
+    FROM store_items_fts AS s
+    JOIN store_items AS i ON i.rid = s.rowid
+    WHERE store_items_fts MATCH (SELECT text FROM expression)
+      AND i.ns >= :lo AND (:hi IS NULL OR i.ns < :hi)
+      AND (i.expires_at IS NULL OR i.expires_at > :now)
+      AND (:filters IS NULL OR NOT EXISTS (
+          SELECT 1 FROM (SELECT c.value ->> 0 AS op, c.value ->> 1 AS path, c.value ->> 2 AS v,
+                                c.value ->> 3 AS negate
+                         FROM json_each(:filters) AS c) AS f
+          WHERE coalesce(CASE f.op
+              WHEN 'null' THEN coalesce(json_type(i.value, f.path), 'null') = 'null'
+              WHEN 'true' THEN json_type(i.value, f.path) = 'true'
+              WHEN 'false' THEN json_type(i.value, f.path) = 'false'
+              WHEN 'eq_text' THEN json_type(i.value, f.path) = 'text' AND i.value ->> f.path = f.v
+              WHEN 'eq_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
+                                 AND i.value ->> f.path = f.v
+              WHEN 'eq_json' THEN json_type(i.value, f.path) IN ('array', 'object')
+                                  AND i.value -> f.path = f.v
+              WHEN 'gt_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
+                                 AND i.value ->> f.path > f.v
+              WHEN 'gte_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
+                                  AND i.value ->> f.path >= f.v
+              WHEN 'lt_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
+                                 AND i.value ->> f.path < f.v
+              WHEN 'lte_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
+                                  AND i.value ->> f.path <= f.v
+              WHEN 'gt_text' THEN json_type(i.value, f.path) = 'text' AND i.value ->> f.path > f.v
+              WHEN 'gte_text' THEN json_type(i.value, f.path) = 'text' AND i.value ->> f.path >= f.v
+              WHEN 'lt_text' THEN json_type(i.value, f.path) = 'text' AND i.value ->> f.path < f.v
+              WHEN 'lte_text' THEN json_type(i.value, f.path) = 'text' AND i.value ->> f.path <= f.v
+              WHEN 'any_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
+              ELSE 0 END, 0) = f.negate))
+),
+hits AS MATERIALIZED (
+    SELECT c.rid, c.len, w.n, instr(' ' || c.search_text || ' ', w.whole) > 0 AS whole
+    FROM candidates AS c JOIN needles AS w ON instr(c.search_text, w.text) > 0
+),
+stats AS MATERIALIZED (
+    SELECT count(DISTINCT rid) AS items, avg(len) AS avg_len FROM hits
+),
+frequency AS MATERIALIZED (
+    SELECT n, count(*) AS df FROM hits GROUP BY n
+),
+scores AS (
+    SELECT h.rid, sum(CASE WHEN h.whole THEN 1 + h.b ELSE h.b / (1 + h.b) END) AS score
+    FROM (SELECT hits.rid, hits.whole,
+                 ln(1 + (s.items - f.df + 0.5) / (f.df + 0.5))
+                 * 2.2 / (1 + 1.2 * (0.25 + 0.75 * hits.len / s.avg_len)) AS b
+          FROM hits JOIN frequency AS f USING (n) CROSS JOIN stats AS s) AS h
+    GROUP BY h.rid
+)
 SELECT i.ns, i.key, json(i.value) AS value, i.created_at, i.updated_at, i.ttl_minutes,
-       -bm25(store_items_fts) AS score
-FROM store_items_fts JOIN store_items AS i ON i.rid = store_items_fts.rowid
-WHERE store_items_fts MATCH :match
-  AND i.ns >= :lo AND (:hi IS NULL OR i.ns < :hi)
-  AND (i.expires_at IS NULL OR i.expires_at > :now)
-  AND (:filters IS NULL OR NOT EXISTS (
-        SELECT 1 FROM (SELECT c.value ->> 0 AS op, c.value ->> 1 AS path, c.value ->> 2 AS v,
-                              c.value ->> 3 AS negate
-                       FROM json_each(:filters) AS c) AS f
-        WHERE coalesce(CASE f.op
-            WHEN 'null' THEN coalesce(json_type(i.value, f.path), 'null') = 'null'
-            WHEN 'true' THEN json_type(i.value, f.path) = 'true'
-            WHEN 'false' THEN json_type(i.value, f.path) = 'false'
-            WHEN 'eq_text' THEN json_type(i.value, f.path) = 'text' AND i.value ->> f.path = f.v
-            WHEN 'eq_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
-                               AND i.value ->> f.path = f.v
-            WHEN 'eq_json' THEN json_type(i.value, f.path) IN ('array', 'object')
-                                AND i.value -> f.path = f.v
-            WHEN 'gt_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
-                               AND i.value ->> f.path > f.v
-            WHEN 'gte_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
-                                AND i.value ->> f.path >= f.v
-            WHEN 'lt_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
-                               AND i.value ->> f.path < f.v
-            WHEN 'lte_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
-                                AND i.value ->> f.path <= f.v
-            WHEN 'gt_text' THEN json_type(i.value, f.path) = 'text' AND i.value ->> f.path > f.v
-            WHEN 'gte_text' THEN json_type(i.value, f.path) = 'text' AND i.value ->> f.path >= f.v
-            WHEN 'lt_text' THEN json_type(i.value, f.path) = 'text' AND i.value ->> f.path < f.v
-            WHEN 'lte_text' THEN json_type(i.value, f.path) = 'text' AND i.value ->> f.path <= f.v
-            WHEN 'any_num' THEN json_type(i.value, f.path) IN ('integer', 'real')
-            ELSE 0 END, 0) = f.negate))
-ORDER BY score DESC, i.updated_at DESC, i.ns, i.key
+       s.score
+FROM scores AS s JOIN store_items AS i ON i.rid = s.rid
+ORDER BY s.score DESC, i.updated_at DESC, i.ns, i.key
 LIMIT :limit OFFSET :offset;
 
 -- name: list_namespaces :many

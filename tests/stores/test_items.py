@@ -207,10 +207,13 @@ def test_query_ranks_by_text_and_scores(store: ItemStore) -> None:
     store.put(("m",), "both", {"text": "tea or coffee"})
     store.put(("m",), "hidden", {"text": "tea"}, index=False)
     store.put(("m",), "field", {"title": "tea", "body": "nothing"}, index=["body"])
-    found = store.search(("m",), query="TEA!")
+    store.put(("m",), "chinese", {"text": "我喜欢在上海喝茶"})
+    found = store.search(("m",), query="GREEN tea!")
     assert keys(found)[0] == "tea" and set(keys(found)) == {"tea", "both"}
     assert all(item.score is not None for item in found)
-    assert found[0].score >= found[1].score  # type: ignore[operator]
+    assert found[0].score > found[1].score  # type: ignore[operator]
+    assert keys(store.search(("m",), query="上海")) == ["chinese"]
+    assert set(keys(store.search(("m",), query="offe"))) == {"coffee", "both"}
     assert keys(store.search(("m",), query="coffee", filter={"text": "tea or coffee"})) == [
         "both"]
     assert keys(store.search(("m",), query="nothing")) == ["field"]
