@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from bench.core import Bench, Study
-from bench.suites import aio, approvals, checkpoints, cron, memories, scale, sessions, storage
+from bench.suites import (
+    aio,
+    approvals,
+    checkpoints,
+    cron,
+    langgraph_store,
+    memories,
+    scale,
+    sessions,
+    storage,
+)
 
 
 def all_benches() -> list[Bench]:
@@ -11,6 +21,7 @@ def all_benches() -> list[Bench]:
         *sessions.benches(),
         *checkpoints.benches(),
         *memories.benches(),
+        *langgraph_store.benches(),
         *cron.benches(),
         *approvals.benches(),
         *aio.benches(),
