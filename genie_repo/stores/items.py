@@ -37,6 +37,7 @@ from genie_repo.stores.items_params import (
     decode_namespace,
     encode_namespace,
     encode_value,
+    filter_params,
     indexed_strings,
     match_params,
     namespace_row,
@@ -83,6 +84,7 @@ class ItemStore(Store):
         "items.search",
         "items.search_text",
         "items.list_namespaces",
+        "items.list_namespace_prefixes",
         "items.pin_snapshot",
     )
     IDEMPOTENT_METHODS = frozenset({
@@ -186,10 +188,12 @@ class ItemStore(Store):
             else:
                 reads.append(self._prepare_read(index, op, now))
         results: list[ItemResult] = [None] * len(ops)
+        if not reads and len(writes) == 1:  # one statement: atomic on its own
+            self._write(next(iter(writes.values())))
+            return results
         if not writes and len(reads) == 1:
-            refreshes = self._run_read(reads[0], results, now)
-            if refreshes:
-                self.db.execute_many("items.refresh", refreshes)
+            for refresh in self._run_read(reads[0], results, now):
+                self.db.execute("items.refresh", refresh)
             return results
         with self.db.transaction(readonly=not writes and not _may_refresh(reads)):
             if len(reads) > 1:
@@ -197,16 +201,18 @@ class ItemStore(Store):
             refreshes = []
             for read in reads:
                 refreshes += self._run_read(read, results, now)
-            refreshes = [r for r in refreshes if (r["ns"], r["key"]) not in writes]
-            if refreshes:
-                self.db.execute_many("items.refresh", refreshes)
-            upserts = [w for w in writes.values() if isinstance(w, dict)]
-            deletes = [{"ns": w[0], "key": w[1]} for w in writes.values() if isinstance(w, tuple)]
-            if deletes:
-                self.db.execute_many("items.delete", deletes)
-            if upserts:
-                self.db.execute_many("items.upsert", upserts)
+            for refresh in refreshes:
+                if (refresh["ns"], refresh["key"]) not in writes:
+                    self.db.execute("items.refresh", refresh)
+            for write in writes.values():
+                self._write(write)
         return results
+
+    def _write(self, write: dict[str, Any] | tuple[str, str]) -> None:
+        if isinstance(write, tuple):
+            self.db.execute("items.delete", {"ns": write[0], "key": write[1]})
+        else:
+            self.db.execute("items.upsert", write)
 
     def _prepare_put(
         self, op: PutItem, now: datetime
@@ -236,7 +242,8 @@ class ItemStore(Store):
             return _Read(index, "items.find", params, "get", bool(op.refresh_ttl), namespace)
         if isinstance(op, SearchItems):
             lo, hi = prefix_range(check_namespace(op.prefix))
-            params = {"lo": lo, "hi": hi, "now": now, "filters": compile_filter(op.filter),
+            params = {"lo": lo, "hi": hi, "now": now,
+                      **filter_params(compile_filter(op.filter), self.db.dialect),
                       "limit": _limit(op.limit), "offset": _offset(op.offset)}
             needles = self._needles(op.query) if op.query else None
             if needles is None:
@@ -248,9 +255,12 @@ class ItemStore(Store):
             if max_depth is not None and (isinstance(max_depth, bool)
                                           or not isinstance(max_depth, int) or max_depth < 1):
                 raise InvalidInput(f"max_depth must be a positive int, got {max_depth!r}")
-            params = {**match_params(op.match), "max_depth": max_depth, "now": now,
+            params = {**match_params(op.match), "now": now,
                       "limit": _limit(op.limit), "offset": _offset(op.offset)}
-            return _Read(index, "items.list_namespaces", params, "list", False)
+            if max_depth is None:
+                return _Read(index, "items.list_namespaces", params, "list", False)
+            return _Read(index, "items.list_namespace_prefixes",
+                         {**params, "max_depth": max_depth}, "list", False)
         raise InvalidInput(f"unknown store operation {op!r}")
 
     def _needles(self, query: str) -> str | None:

@@ -13,6 +13,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from genie_repo.errors import InvalidInput
@@ -70,7 +71,9 @@ def encode_namespace(namespace: Iterable[str]) -> str:
 
 
 def decode_namespace(encoded: str) -> Namespace:
-    return tuple(decode_label(label) for label in encoded.split(SEPARATOR)) if encoded else ()
+    if "\x02" not in encoded:
+        return tuple(encoded.split(SEPARATOR)) if encoded else ()
+    return tuple(decode_label(label) for label in encoded.split(SEPARATOR))
 
 
 def prefix_range(prefix: Namespace) -> tuple[str, str | None]:
@@ -144,22 +147,82 @@ def encode_value(value: Mapping[str, Any]) -> str:
     return text
 
 
-def compile_filter(filter: Mapping[str, Any] | None) -> str | None:
-    """The filter as a JSON array of conditions [op, sqlite_path, operand, negate, pg_path] that
-    the SQL evaluates; None when there is nothing to check. A nested dict without operators
-    matches on each of its leaves (a partial match, as LangGraph's in-memory store does)."""
+FILTER_SLOTS = 4
+"""Filter conditions passed as plain parameters (the rest go in one JSON array, `more`)."""
+
+_OP_CODES = {
+    "eq_text": 1, "eq_num": 2, "gt_num": 3, "gte_num": 4, "lt_num": 5, "lte_num": 6,
+    "gt_text": 7, "gte_text": 8, "lt_text": 9, "lte_text": 10, "eq_json": 11, "null": 12,
+    "true": 13, "false": 14, "any_num": 15, "never": 16,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One filter test: `op` on the value at `path`, negated for $ne."""
+
+    op: str
+    path: tuple[str, ...]
+    operand: Any
+    negate: bool
+
+
+def compile_filter(filter: Mapping[str, Any] | None) -> list[Condition]:
+    """The filter's conditions. A key is a dotted path into nested objects; a value is matched
+    for equality, or a dict of $eq $ne $gt $gte $lt $lte; a nested dict without operators
+    matches on each of its leaves (a partial match, as LangGraph's in-memory store does).
+    Numbers compare as numbers, strings in code point order, and a value of the wrong type
+    never passes a comparison."""
     if not filter:
-        return None
+        return []
     if not isinstance(filter, Mapping):
         raise InvalidInput(f"a filter must be a dict, got {type(filter).__name__}")
-    conditions = [c for key, wanted in filter.items() for c in _conditions(_path(key), wanted)]
-    return json.dumps(conditions, ensure_ascii=False)
+    return [c for key, wanted in filter.items() for c in _conditions(_path(key), wanted)]
 
 
-def _path(key: object) -> list[str]:
+def filter_params(conditions: Sequence[Condition], dialect: str) -> dict[str, Any]:
+    """The SQL parameters of `conditions` for `dialect`: slots o/p/v/n 1..FILTER_SLOTS, and
+    `more` for the rest (see the search query's comment)."""
+    params: dict[str, Any] = {}
+    path = _sqlite_path if dialect == "sqlite" else _pg_path
+    for n in range(1, FILTER_SLOTS + 1):
+        params.update({f"o{n}": 0, f"p{n}": None, f"v{n}": None, f"n{n}": 0})
+    for n, c in enumerate(conditions[:FILTER_SLOTS], start=1):
+        params.update({f"o{n}": _OP_CODES[c.op], f"p{n}": path(c.path), f"n{n}": int(c.negate),
+                       f"v{n}": _operand(c, dialect, as_text=True)})
+    rest = conditions[FILTER_SLOTS:]
+    params["more"] = json.dumps(
+        [[_OP_CODES[c.op], _sqlite_path(c.path), _operand(c, dialect, as_text=False),
+          int(c.negate), _pg_path(c.path)] for c in rest],
+        ensure_ascii=False,
+    ) if rest else None
+    return params
+
+
+def _operand(c: Condition, dialect: str, *, as_text: bool) -> Any:
+    """SQLite compares with the SQL value itself (arrays and objects as canonical JSON text);
+    PostgreSQL with jsonb: JSON text in a slot parameter, the JSON value inside `more`."""
+    if c.operand is None:
+        return None
+    if dialect == "sqlite":
+        return c.operand
+    if c.op == "eq_json":
+        return c.operand if as_text else json.loads(c.operand)
+    return json.dumps(c.operand, ensure_ascii=False) if as_text else c.operand
+
+
+def _sqlite_path(path: tuple[str, ...]) -> str:
+    return "$" + "".join(f'."{part}"' for part in path)
+
+
+def _pg_path(path: tuple[str, ...]) -> str:
+    return "{" + ",".join(f'"{part}"' for part in path) + "}"
+
+
+def _path(key: object) -> tuple[str, ...]:
     if not isinstance(key, str) or not key:
         raise InvalidInput(f"Invalid filter key: {key!r}. Filter keys are non-empty strings.")
-    parts = key.split(".")
+    parts = tuple(key.split("."))
     for part in parts:
         if not part or any(ch in part for ch in '"\\') or any(ord(ch) < 32 for ch in part):
             raise InvalidInput(f"Invalid filter key: {key!r}. Dotted parts must be non-empty "
@@ -167,28 +230,20 @@ def _path(key: object) -> list[str]:
     return parts
 
 
-def _conditions(path: list[str], wanted: Any) -> Iterator[list[Any]]:
+def _conditions(path: tuple[str, ...], wanted: Any) -> Iterator[Condition]:
     if isinstance(wanted, Mapping) and any(str(k).startswith("$") for k in wanted):
         for operator, operand in wanted.items():
             if operator not in OPERATORS:
                 raise InvalidInput(f"Unsupported operator: {operator!r} (use one of "
                                    f"{', '.join(OPERATORS)})")
-            yield _condition(path, operator, operand)
+            op, value = _operation(operator, operand)
+            yield Condition(op, path, value, operator == "$ne")
     elif isinstance(wanted, Mapping):
         for key, inner in wanted.items():
             yield from _conditions(path + _path(key), inner)
     else:
-        yield _condition(path, "$eq", wanted)
-
-
-def _condition(path: list[str], operator: str, operand: Any) -> list[Any]:
-    op, value = _operation(operator, operand)
-    negate = 0
-    if operator == "$ne":
-        negate = 1
-    sqlite_path = "$" + "".join(f'."{part}"' for part in path)
-    pg_path = "{" + ",".join(f'"{part}"' for part in path) + "}"
-    return [op, sqlite_path, value, negate, pg_path]
+        op, value = _operation("$eq", wanted)
+        yield Condition(op, path, value, False)
 
 
 def _operation(operator: str, operand: Any) -> tuple[str, Any]:

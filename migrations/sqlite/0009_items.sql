@@ -18,17 +18,17 @@ CREATE TABLE store_namespaces (
 CREATE INDEX idx_store_namespaces_rns ON store_namespaces (rns);
 
 CREATE TABLE store_items (
-    rid         INTEGER PRIMARY KEY,   -- stable rowid for the FTS index
     ns          TEXT NOT NULL,
     key         TEXT NOT NULL,
-    value       BLOB NOT NULL,         -- SQLite JSONB of a JSON object
+    rid         INTEGER NOT NULL UNIQUE,  -- the item's row in the FTS index
+    value       BLOB NOT NULL,            -- SQLite JSONB of a JSON object
     search_text TEXT NOT NULL DEFAULT '',
     created_at  TIMESTAMP NOT NULL,
     updated_at  TIMESTAMP NOT NULL,
     expires_at  TIMESTAMP,
     ttl_minutes REAL,
-    UNIQUE (ns, key)
-);
+    PRIMARY KEY (ns, key)
+) WITHOUT ROWID;  -- clustered by namespace: a prefix search reads one contiguous range
 CREATE INDEX idx_store_items_expires ON store_items (expires_at) WHERE expires_at IS NOT NULL;
 
 -- One statement writes an item and registers its namespace.
@@ -40,10 +40,10 @@ FROM store_items AS i JOIN store_namespaces AS n ON n.ns = i.ns;
 CREATE TRIGGER store_item_writes_insert INSTEAD OF INSERT ON store_item_writes BEGIN
     INSERT OR IGNORE INTO store_namespaces (ns, rns, labels, depth)
     VALUES (new.ns, new.rns, new.labels, new.depth);
-    INSERT INTO store_items (ns, key, value, search_text, created_at, updated_at, expires_at,
-                             ttl_minutes)
-    VALUES (new.ns, new.key, new.value, new.search_text, new.now, new.now, new.expires_at,
-            new.ttl_minutes)
+    INSERT INTO store_items (ns, key, rid, value, search_text, created_at, updated_at,
+                             expires_at, ttl_minutes)
+    VALUES (new.ns, new.key, (SELECT coalesce(max(rid), 0) + 1 FROM store_items), new.value,
+            new.search_text, new.now, new.now, new.expires_at, new.ttl_minutes)
     ON CONFLICT (ns, key) DO UPDATE
     SET value = excluded.value,
         search_text = excluded.search_text,
@@ -61,8 +61,12 @@ WHEN NOT EXISTS (SELECT 1 FROM store_items WHERE ns = old.ns) BEGIN
     DELETE FROM store_namespaces WHERE ns = old.ns;
 END;
 
+-- What the index is built from (FTS5 reads it for 'rebuild' and 'integrity-check').
+CREATE VIEW store_items_fts_source AS SELECT rid, search_text FROM store_items;
+
 CREATE VIRTUAL TABLE store_items_fts USING fts5(
-    search_text, content='store_items', content_rowid='rid', tokenize='ascii', detail=none
+    search_text, content='store_items_fts_source', content_rowid='rid', tokenize='ascii',
+    detail=none
 );
 
 CREATE TRIGGER store_items_fts_insert AFTER INSERT ON store_items

@@ -3,20 +3,23 @@
 SELECT value::text AS value, created_at, updated_at, ttl_minutes FROM store_items
 WHERE ns = %(ns)s AND key = %(key)s AND (expires_at IS NULL OR expires_at > %(now)s);
 
--- name: refresh :batch
+-- name: refresh :exec
 -- Extend a live item's expiry by its own ttl (computed by the store); never revives one.
 UPDATE store_items SET expires_at = %(expires_at)s
 WHERE ns = %(ns)s AND key = %(key)s AND ttl_minutes IS NOT NULL AND expires_at > %(now)s;
 
--- name: upsert :batch
--- Write an item and register its namespace, in one round trip. The namespace row is updated in
--- place (not skipped) so this transaction holds its lock: a concurrent sweep of empty
--- namespaces (SKIP LOCKED) cannot drop it before the item commits. created_at is kept while
--- the previous item is live.
-WITH namespace AS (
+-- name: upsert :exec
+-- Write an item and register its namespace, in one round trip. An existing namespace row is
+-- locked FOR KEY SHARE (no new row version) until the transaction ends, so a concurrent sweep
+-- of empty namespaces (FOR UPDATE SKIP LOCKED) cannot drop it under an uncommitted item.
+-- created_at is kept while the previous item is live.
+WITH held AS (
+    SELECT ns FROM store_namespaces WHERE ns = %(ns)s FOR KEY SHARE
+),
+namespace AS (
     INSERT INTO store_namespaces (ns, rns, labels, depth)
-    VALUES (%(ns)s, %(rns)s, %(labels)s::jsonb, %(depth)s)
-    ON CONFLICT (ns) DO UPDATE SET depth = excluded.depth
+    SELECT %(ns)s, %(rns)s, %(labels)s::jsonb, %(depth)s WHERE NOT EXISTS (SELECT 1 FROM held)
+    ON CONFLICT (ns) DO NOTHING
 )
 INSERT INTO store_items (ns, key, value, search_text, created_at, updated_at, expires_at,
                          ttl_minutes)
@@ -32,19 +35,10 @@ SET value = excluded.value,
                            AND store_items.expires_at <= excluded.updated_at
                       THEN excluded.created_at ELSE store_items.created_at END;
 
--- name: delete :batch
--- Delete an item, and its namespace row when no other item is left there (rows a concurrent
--- writer holds are skipped; a sweep removes what is left over).
-WITH gone AS (
-    DELETE FROM store_items WHERE ns = %(ns)s AND key = %(key)s RETURNING ns
-),
-empty AS (
-    SELECT n.ns FROM store_namespaces AS n
-    WHERE n.ns = %(ns)s AND EXISTS (SELECT 1 FROM gone)
-      AND NOT EXISTS (SELECT 1 FROM store_items AS i WHERE i.ns = %(ns)s AND i.key <> %(key)s)
-    FOR UPDATE SKIP LOCKED
-)
-DELETE FROM store_namespaces WHERE ns IN (SELECT ns FROM empty);
+-- name: delete :exec
+-- The namespace row stays until a sweep (delete_empty_namespaces); reads never list a
+-- namespace without a live item.
+DELETE FROM store_items WHERE ns = %(ns)s AND key = %(key)s;
 
 -- name: delete_expired :exec
 DELETE FROM store_items WHERE expires_at IS NOT NULL AND expires_at <= %(now)s;
@@ -59,39 +53,106 @@ DELETE FROM store_namespaces WHERE ns IN (
 
 -- name: search :many
 -- Live items in the namespace range [:lo, :hi) (:hi NULL = unbounded) passing every filter
--- condition, newest first. :filters is NULL or a JSON array of [op, sqlite_path, operand,
--- negate, path] built by the store; a condition fails when its test equals `negate`.
+-- condition, newest first.
+-- Filters: up to four conditions in the slots o1..o4 (op code, 0 = unused), p1..p4 (SQLite JSON
+-- path; a text[] literal on PostgreSQL), v1..v4 (operand; JSON text on PostgreSQL), n1..n4 (1
+-- negates, for $ne); further conditions in :more, a JSON array of [o, p, v, n, q]. Op codes:
+-- 1 text =, 2 number =, 3-6 number > >= < <=, 7-10 text > >= < <= (code point order),
+-- 11 array/object =, 12 null or missing, 13 true, 14 false, 15 any number, else never.
 SELECT i.ns, i.key, i.value::text AS value, i.created_at, i.updated_at, i.ttl_minutes,
        NULL::float8 AS score
 FROM store_items AS i
 WHERE i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
   AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
-  AND (%(filters)s::jsonb IS NULL OR NOT EXISTS (
-        SELECT 1 FROM (SELECT c.x ->> 0 AS op, i.value #> (c.x ->> 4)::text[] AS j,
-                              c.x -> 2 AS v, (c.x ->> 3)::int = 1 AS negate
-                       FROM jsonb_array_elements(%(filters)s::jsonb) AS c (x)) AS f
-        WHERE coalesce(CASE f.op
-            WHEN 'null' THEN f.j IS NULL OR jsonb_typeof(f.j) = 'null'
-            WHEN 'true' THEN f.j = 'true'::jsonb
-            WHEN 'false' THEN f.j = 'false'::jsonb
-            WHEN 'eq_text' THEN jsonb_typeof(f.j) = 'string' AND f.j = f.v
-            WHEN 'eq_num' THEN jsonb_typeof(f.j) = 'number' AND f.j = f.v
-            WHEN 'eq_json' THEN jsonb_typeof(f.j) IN ('array', 'object')
-                                AND f.j = (f.v #>> '{}')::jsonb
-            WHEN 'gt_num' THEN jsonb_typeof(f.j) = 'number' AND f.j > f.v
-            WHEN 'gte_num' THEN jsonb_typeof(f.j) = 'number' AND f.j >= f.v
-            WHEN 'lt_num' THEN jsonb_typeof(f.j) = 'number' AND f.j < f.v
-            WHEN 'lte_num' THEN jsonb_typeof(f.j) = 'number' AND f.j <= f.v
-            WHEN 'gt_text' THEN jsonb_typeof(f.j) = 'string'
-                                AND (f.j #>> '{}') COLLATE "C" > (f.v #>> '{}')
-            WHEN 'gte_text' THEN jsonb_typeof(f.j) = 'string'
-                                 AND (f.j #>> '{}') COLLATE "C" >= (f.v #>> '{}')
-            WHEN 'lt_text' THEN jsonb_typeof(f.j) = 'string'
-                                AND (f.j #>> '{}') COLLATE "C" < (f.v #>> '{}')
-            WHEN 'lte_text' THEN jsonb_typeof(f.j) = 'string'
-                                 AND (f.j #>> '{}') COLLATE "C" <= (f.v #>> '{}')
-            WHEN 'any_num' THEN jsonb_typeof(f.j) = 'number'
-            ELSE false END, false) = f.negate))
+  AND (%(o1)s::int = 0 OR coalesce(CASE %(o1)s::int
+            WHEN 1 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
+            WHEN 2 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
+            WHEN 3 THEN (i.value #> %(p1)s::text[]) > %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            WHEN 4 THEN (i.value #> %(p1)s::text[]) >= %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            WHEN 5 THEN (i.value #> %(p1)s::text[]) < %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            WHEN 6 THEN (i.value #> %(p1)s::text[]) <= %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            WHEN 7 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
+            WHEN 8 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
+            WHEN 9 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
+            WHEN 10 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
+            WHEN 11 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
+            WHEN 12 THEN (i.value #> %(p1)s::text[]) IS NULL OR (i.value #> %(p1)s::text[]) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> %(p1)s::text[]) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> %(p1)s::text[]) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            ELSE false END, false) <> (%(n1)s::int = 1))
+  AND (%(o2)s::int = 0 OR coalesce(CASE %(o2)s::int
+            WHEN 1 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
+            WHEN 2 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
+            WHEN 3 THEN (i.value #> %(p2)s::text[]) > %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            WHEN 4 THEN (i.value #> %(p2)s::text[]) >= %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            WHEN 5 THEN (i.value #> %(p2)s::text[]) < %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            WHEN 6 THEN (i.value #> %(p2)s::text[]) <= %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            WHEN 7 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
+            WHEN 8 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
+            WHEN 9 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
+            WHEN 10 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
+            WHEN 11 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
+            WHEN 12 THEN (i.value #> %(p2)s::text[]) IS NULL OR (i.value #> %(p2)s::text[]) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> %(p2)s::text[]) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> %(p2)s::text[]) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            ELSE false END, false) <> (%(n2)s::int = 1))
+  AND (%(o3)s::int = 0 OR coalesce(CASE %(o3)s::int
+            WHEN 1 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
+            WHEN 2 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
+            WHEN 3 THEN (i.value #> %(p3)s::text[]) > %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            WHEN 4 THEN (i.value #> %(p3)s::text[]) >= %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            WHEN 5 THEN (i.value #> %(p3)s::text[]) < %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            WHEN 6 THEN (i.value #> %(p3)s::text[]) <= %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            WHEN 7 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
+            WHEN 8 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
+            WHEN 9 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
+            WHEN 10 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
+            WHEN 11 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
+            WHEN 12 THEN (i.value #> %(p3)s::text[]) IS NULL OR (i.value #> %(p3)s::text[]) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> %(p3)s::text[]) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> %(p3)s::text[]) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            ELSE false END, false) <> (%(n3)s::int = 1))
+  AND (%(o4)s::int = 0 OR coalesce(CASE %(o4)s::int
+            WHEN 1 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
+            WHEN 2 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
+            WHEN 3 THEN (i.value #> %(p4)s::text[]) > %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            WHEN 4 THEN (i.value #> %(p4)s::text[]) >= %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            WHEN 5 THEN (i.value #> %(p4)s::text[]) < %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            WHEN 6 THEN (i.value #> %(p4)s::text[]) <= %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            WHEN 7 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
+            WHEN 8 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
+            WHEN 9 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
+            WHEN 10 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
+            WHEN 11 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
+            WHEN 12 THEN (i.value #> %(p4)s::text[]) IS NULL OR (i.value #> %(p4)s::text[]) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> %(p4)s::text[]) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> %(p4)s::text[]) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            ELSE false END, false) <> (%(n4)s::int = 1))
+  AND (%(more)s::jsonb IS NULL OR NOT EXISTS (
+        SELECT 1 FROM (SELECT (c.x ->> 0)::int AS o, (c.x ->> 4)::text[] AS q, c.x -> 2 AS v,
+                              (c.x ->> 3)::int = 1 AS n
+                       FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS f
+        WHERE coalesce(CASE f.o
+            WHEN 1 THEN (i.value #> f.q) = f.v
+            WHEN 2 THEN (i.value #> f.q) = f.v
+            WHEN 3 THEN (i.value #> f.q) > f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
+            WHEN 4 THEN (i.value #> f.q) >= f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
+            WHEN 5 THEN (i.value #> f.q) < f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
+            WHEN 6 THEN (i.value #> f.q) <= f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
+            WHEN 7 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" > (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
+            WHEN 8 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" >= (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
+            WHEN 9 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" < (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
+            WHEN 10 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" <= (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
+            WHEN 11 THEN (i.value #> f.q) = f.v
+            WHEN 12 THEN (i.value #> f.q) IS NULL OR (i.value #> f.q) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> f.q) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> f.q) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> f.q)) = 'number'
+            ELSE false END, false) = f.n))
 ORDER BY i.updated_at DESC, i.ns, i.key
 LIMIT %(limit)s OFFSET %(offset)s;
 
@@ -102,7 +163,8 @@ LIMIT %(limit)s OFFSET %(offset)s;
 -- contain, `whole` the pattern of a whole-word match. An item matches when it holds any word;
 -- each word scores BM25-style over the matching items (rarer words and shorter texts weigh
 -- more, b = idf x length factor): 1 + b for a whole-word match, b / (1 + b) inside a word,
--- summed over the words: the same formula as SQLite's and as the memory store's.
+-- summed over the words: the same formula as SQLite's and as the memory store's. Filters as in
+-- search.
 WITH needles AS MATERIALIZED (
     SELECT w.n, w.value ->> 'text' AS text, w.value ->> 'match' AS match,
            w.value ->> 'whole' AS whole
@@ -117,32 +179,95 @@ candidates AS MATERIALIZED (
     WHERE i.search @@ (SELECT tsq FROM query)
       AND i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
       AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
-      AND (%(filters)s::jsonb IS NULL OR NOT EXISTS (
-          SELECT 1 FROM (SELECT c.x ->> 0 AS op, i.value #> (c.x ->> 4)::text[] AS j,
-                                c.x -> 2 AS v, (c.x ->> 3)::int = 1 AS negate
-                         FROM jsonb_array_elements(%(filters)s::jsonb) AS c (x)) AS f
-          WHERE coalesce(CASE f.op
-              WHEN 'null' THEN f.j IS NULL OR jsonb_typeof(f.j) = 'null'
-              WHEN 'true' THEN f.j = 'true'::jsonb
-              WHEN 'false' THEN f.j = 'false'::jsonb
-              WHEN 'eq_text' THEN jsonb_typeof(f.j) = 'string' AND f.j = f.v
-              WHEN 'eq_num' THEN jsonb_typeof(f.j) = 'number' AND f.j = f.v
-              WHEN 'eq_json' THEN jsonb_typeof(f.j) IN ('array', 'object')
-                                  AND f.j = (f.v #>> '{}')::jsonb
-              WHEN 'gt_num' THEN jsonb_typeof(f.j) = 'number' AND f.j > f.v
-              WHEN 'gte_num' THEN jsonb_typeof(f.j) = 'number' AND f.j >= f.v
-              WHEN 'lt_num' THEN jsonb_typeof(f.j) = 'number' AND f.j < f.v
-              WHEN 'lte_num' THEN jsonb_typeof(f.j) = 'number' AND f.j <= f.v
-              WHEN 'gt_text' THEN jsonb_typeof(f.j) = 'string'
-                                  AND (f.j #>> '{}') COLLATE "C" > (f.v #>> '{}')
-              WHEN 'gte_text' THEN jsonb_typeof(f.j) = 'string'
-                                   AND (f.j #>> '{}') COLLATE "C" >= (f.v #>> '{}')
-              WHEN 'lt_text' THEN jsonb_typeof(f.j) = 'string'
-                                  AND (f.j #>> '{}') COLLATE "C" < (f.v #>> '{}')
-              WHEN 'lte_text' THEN jsonb_typeof(f.j) = 'string'
-                                   AND (f.j #>> '{}') COLLATE "C" <= (f.v #>> '{}')
-              WHEN 'any_num' THEN jsonb_typeof(f.j) = 'number'
-              ELSE false END, false) = f.negate))
+      AND (%(o1)s::int = 0 OR coalesce(CASE %(o1)s::int
+            WHEN 1 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
+            WHEN 2 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
+            WHEN 3 THEN (i.value #> %(p1)s::text[]) > %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            WHEN 4 THEN (i.value #> %(p1)s::text[]) >= %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            WHEN 5 THEN (i.value #> %(p1)s::text[]) < %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            WHEN 6 THEN (i.value #> %(p1)s::text[]) <= %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            WHEN 7 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
+            WHEN 8 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
+            WHEN 9 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
+            WHEN 10 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
+            WHEN 11 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
+            WHEN 12 THEN (i.value #> %(p1)s::text[]) IS NULL OR (i.value #> %(p1)s::text[]) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> %(p1)s::text[]) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> %(p1)s::text[]) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            ELSE false END, false) <> (%(n1)s::int = 1))
+      AND (%(o2)s::int = 0 OR coalesce(CASE %(o2)s::int
+            WHEN 1 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
+            WHEN 2 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
+            WHEN 3 THEN (i.value #> %(p2)s::text[]) > %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            WHEN 4 THEN (i.value #> %(p2)s::text[]) >= %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            WHEN 5 THEN (i.value #> %(p2)s::text[]) < %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            WHEN 6 THEN (i.value #> %(p2)s::text[]) <= %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            WHEN 7 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
+            WHEN 8 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
+            WHEN 9 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
+            WHEN 10 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
+            WHEN 11 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
+            WHEN 12 THEN (i.value #> %(p2)s::text[]) IS NULL OR (i.value #> %(p2)s::text[]) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> %(p2)s::text[]) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> %(p2)s::text[]) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            ELSE false END, false) <> (%(n2)s::int = 1))
+      AND (%(o3)s::int = 0 OR coalesce(CASE %(o3)s::int
+            WHEN 1 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
+            WHEN 2 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
+            WHEN 3 THEN (i.value #> %(p3)s::text[]) > %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            WHEN 4 THEN (i.value #> %(p3)s::text[]) >= %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            WHEN 5 THEN (i.value #> %(p3)s::text[]) < %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            WHEN 6 THEN (i.value #> %(p3)s::text[]) <= %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            WHEN 7 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
+            WHEN 8 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
+            WHEN 9 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
+            WHEN 10 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
+            WHEN 11 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
+            WHEN 12 THEN (i.value #> %(p3)s::text[]) IS NULL OR (i.value #> %(p3)s::text[]) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> %(p3)s::text[]) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> %(p3)s::text[]) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            ELSE false END, false) <> (%(n3)s::int = 1))
+      AND (%(o4)s::int = 0 OR coalesce(CASE %(o4)s::int
+            WHEN 1 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
+            WHEN 2 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
+            WHEN 3 THEN (i.value #> %(p4)s::text[]) > %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            WHEN 4 THEN (i.value #> %(p4)s::text[]) >= %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            WHEN 5 THEN (i.value #> %(p4)s::text[]) < %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            WHEN 6 THEN (i.value #> %(p4)s::text[]) <= %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            WHEN 7 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
+            WHEN 8 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
+            WHEN 9 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
+            WHEN 10 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
+            WHEN 11 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
+            WHEN 12 THEN (i.value #> %(p4)s::text[]) IS NULL OR (i.value #> %(p4)s::text[]) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> %(p4)s::text[]) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> %(p4)s::text[]) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            ELSE false END, false) <> (%(n4)s::int = 1))
+      AND (%(more)s::jsonb IS NULL OR NOT EXISTS (
+        SELECT 1 FROM (SELECT (c.x ->> 0)::int AS o, (c.x ->> 4)::text[] AS q, c.x -> 2 AS v,
+                              (c.x ->> 3)::int = 1 AS n
+                       FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS f
+        WHERE coalesce(CASE f.o
+            WHEN 1 THEN (i.value #> f.q) = f.v
+            WHEN 2 THEN (i.value #> f.q) = f.v
+            WHEN 3 THEN (i.value #> f.q) > f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
+            WHEN 4 THEN (i.value #> f.q) >= f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
+            WHEN 5 THEN (i.value #> f.q) < f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
+            WHEN 6 THEN (i.value #> f.q) <= f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
+            WHEN 7 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" > (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
+            WHEN 8 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" >= (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
+            WHEN 9 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" < (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
+            WHEN 10 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" <= (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
+            WHEN 11 THEN (i.value #> f.q) = f.v
+            WHEN 12 THEN (i.value #> f.q) IS NULL OR (i.value #> f.q) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> f.q) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> f.q) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> f.q)) = 'number'
+            ELSE false END, false) = f.n))
 ),
 hits AS MATERIALIZED (
     SELECT c.ns, c.key, c.len, w.n,
@@ -150,7 +275,8 @@ hits AS MATERIALIZED (
     FROM candidates AS c JOIN needles AS w ON strpos(c.search_text, w.text) > 0
 ),
 stats AS MATERIALIZED (
-    SELECT count(DISTINCT (ns, key))::float8 AS items, avg(len) AS avg_len FROM hits
+    SELECT count(*)::float8 AS items, avg(len) AS avg_len
+    FROM (SELECT DISTINCT ns, key, len FROM hits) AS h
 ),
 frequency AS MATERIALIZED (
     SELECT n, count(*)::float8 AS df FROM hits GROUP BY n
@@ -171,13 +297,28 @@ ORDER BY s.score DESC, i.updated_at DESC, i.ns, i.key
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: list_namespaces :many
--- Namespaces holding a live item, in tuple order: ns in [:lo, :hi), rns (the reversed labels)
--- in [:rlo, :rhi), at least :min_depth labels, each of :checks ([from_end, index, label])
--- holding; truncated to :max_depth labels (NULL: whole) and distinct after truncation.
+-- Namespaces holding a live item, in tuple order (the primary key's): ns in [:lo, :hi), rns
+-- (the reversed labels) in [:rlo, :rhi), at least :min_depth labels, each of :checks
+-- ([from_end, index, label]) holding.
+SELECT n.ns FROM store_namespaces AS n
+WHERE n.ns >= %(lo)s AND (%(hi)s::text IS NULL OR n.ns < %(hi)s)
+  AND n.rns >= %(rlo)s AND (%(rhi)s::text IS NULL OR n.rns < %(rhi)s)
+  AND n.depth >= %(min_depth)s
+  AND (%(checks)s::jsonb IS NULL OR NOT EXISTS (
+        SELECT 1 FROM jsonb_array_elements(%(checks)s::jsonb) AS c (x)
+        WHERE (CASE WHEN (c.x ->> 0)::int = 1 THEN n.labels ->> (-1 - (c.x ->> 1)::int)
+                    ELSE n.labels ->> (c.x ->> 1)::int END) IS DISTINCT FROM c.x ->> 2))
+  AND EXISTS (SELECT 1 FROM store_items AS i
+              WHERE i.ns = n.ns AND (i.expires_at IS NULL OR i.expires_at > %(now)s))
+ORDER BY n.ns
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: list_namespace_prefixes :many
+-- As list_namespaces, each namespace cut to its first :max_depth labels, distinct.
 SELECT DISTINCT
-       CASE WHEN %(max_depth)s::int IS NULL OR n.depth <= %(max_depth)s::int THEN n.ns
-            ELSE array_to_string((string_to_array(n.ns, chr(1)))[1:%(max_depth)s::int], chr(1))
-       END COLLATE "C" AS ns
+       (CASE WHEN n.depth <= %(max_depth)s THEN n.ns
+             ELSE array_to_string((string_to_array(n.ns, chr(1)))[1:%(max_depth)s], chr(1))
+        END) COLLATE "C" AS ns
 FROM store_namespaces AS n
 WHERE n.ns >= %(lo)s AND (%(hi)s::text IS NULL OR n.ns < %(hi)s)
   AND n.rns >= %(rlo)s AND (%(rhi)s::text IS NULL OR n.rns < %(rhi)s)

@@ -179,6 +179,13 @@ def catalogue(store: ItemStore) -> ItemStore:
     ({"name": "O'Brien's"}, "d"),
     ({"name": "apple' OR '1'='1"}, ""),
     ({"name": "apple", "price": {"$gte": 2}}, "a"),
+    # more conditions than the query's parameter slots: the rest go in one JSON array
+    ({"name": {"$ne": "x"}, "price": {"$gt": 0, "$lt": 100}, "meta.color": "red",
+      "tags": ["fruit"], "active": True}, "a"),
+    ({"name": {"$ne": "x"}, "price": {"$gt": 0, "$lt": 100}, "meta.color": "red",
+      "tags": ["fruit"], "note": {"$ne": None}, "active": {"$ne": False}}, ""),
+    ({"price": {"$gt": 0, "$gte": 0, "$lt": 100, "$lte": 100}, "name": {"$gte": "a"},
+      "meta": {"color": {"$ne": "y"}}}, "ac"),
 ])
 def test_filters(catalogue: ItemStore, filter: dict, expected: str) -> None:  # type: ignore[type-arg]
     found = sorted(keys(catalogue.search(("shop",), filter=filter, limit=100)))
