@@ -124,8 +124,9 @@ def _get(own_defaults: bool = False) -> Any:
 def _search(own_defaults: bool = False) -> Any:
     def setup(env: Env) -> Case:
         ours, theirs = genie_store(env), peer_store(env, own_defaults=own_defaults)
-        expected = len(theirs.search(("bench",), filter=FILTER, limit=10))
-        assert len(ours.search(("bench",), filter=FILTER, limit=10)) == expected
+        if env.dialect == "sqlite":  # PostgresStore compares numbers as text (langgraph#7684)
+            expected = len(theirs.search(("bench",), filter=FILTER, limit=10))
+            assert len(ours.search(("bench",), filter=FILTER, limit=10)) == expected
 
         return Case(lambda: ours.search(("bench",), filter=FILTER, limit=10),
                     lambda: theirs.search(("bench",), filter=FILTER, limit=10))

@@ -99,6 +99,28 @@ class GenieStore(BaseStore):
         converted = [_convert(op) for op in ops]
         return [_result(r) for r in await self.async_store.apply(converted)]
 
+    def get(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """BaseStore.get without building a batch (the hot path); same checks, same result."""
+        validate_op_namespace(GetOp(namespace, key))
+        found = self.store.get(namespace, str(key), refresh_ttl=self._refresh(refresh_ttl))
+        return None if found is None else _item(found)
+
+    async def aget(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        validate_op_namespace(GetOp(namespace, key))
+        found = await self.async_store.get(namespace, str(key),
+                                           refresh_ttl=self._refresh(refresh_ttl))
+        return None if found is None else _item(found)
+
+    def _refresh(self, refresh_ttl: bool | None) -> bool:
+        """LangGraph's rule: the call's choice, else the config's refresh_on_read, else True."""
+        if refresh_ttl is not None:
+            return refresh_ttl
+        return self.ttl_config.get("refresh_on_read", True) if self.ttl_config else True
+
     # -- TTL ------------------------------------------------------------------------------------
 
     def sweep_ttl(self) -> int:
@@ -207,10 +229,14 @@ def _path(path: Sequence[str] | str) -> tuple[str, ...]:
     return (path,) if isinstance(path, str) else tuple(path)
 
 
+def _item(found: StoredItem) -> Item:
+    return Item(value=found.value, key=found.key, namespace=found.namespace,
+                created_at=found.created_at, updated_at=found.updated_at)
+
+
 def _result(result: ItemResult) -> Result:
     if isinstance(result, StoredItem):
-        return Item(value=result.value, key=result.key, namespace=result.namespace,
-                    created_at=result.created_at, updated_at=result.updated_at)
+        return _item(result)
     if not isinstance(result, list):
         return None
     return [

@@ -107,10 +107,14 @@ class ItemStore(Store):
 
     def get(self, namespace: Sequence[str], key: str, *, refresh_ttl: bool = True
             ) -> StoredItem | None:
-        """The live item, or None. With refresh_ttl, an item that has a ttl gets it anew."""
-        result = self.apply([GetItem(tuple(namespace), key, refresh_ttl)])[0]
-        assert result is None or isinstance(result, StoredItem)
-        return result
+        """The live item, or None. With refresh_ttl, an item that has a ttl gets it anew.
+        (The hot path: `apply([GetItem(...)])` without building a batch.)"""
+        results: list[ItemResult] = [None]
+        now = self.now()
+        read = self._prepare_read(0, GetItem(tuple(namespace), key, refresh_ttl), now)
+        for refresh in self._run_read(read, results, now):
+            self.db.execute("items.refresh", refresh)
+        return results[0]  # type: ignore[return-value]
 
     def put(
         self,
@@ -279,12 +283,14 @@ class ItemStore(Store):
                   ) -> list[dict[str, Any]]:
         """Store the read's result; return the TTL refreshes it asks for."""
         if read.kind == "get":
-            row = self.db.fetch_one(read.query, read.params)
-            if row is None:
+            found = self.db.fetch_value(read.query, read.params)
+            if found is None:
                 return []
-            ns, key = read.params["ns"], read.params["key"]
-            results[read.index] = _item(read.namespace, key, row)
-            rows = [{**row, "ns": ns, "key": key}]
+            value, created_at, updated_at, ttl_minutes = json.loads(found)
+            results[read.index] = StoredItem(read.namespace, read.params["key"], value,
+                                             _timestamp(created_at), _timestamp(updated_at))
+            rows = [{"ns": read.params["ns"], "key": read.params["key"],
+                     "ttl_minutes": ttl_minutes}]
         elif read.kind == "search":
             rows = self.db.fetch_all(read.query, read.params)
             namespaces = {ns: decode_namespace(ns) for ns in {r["ns"] for r in rows}}
@@ -309,6 +315,12 @@ def _may_refresh(reads: list[_Read]) -> bool:
 def _item(namespace: Namespace, key: str, row: Row) -> StoredItem:
     return StoredItem(namespace, key, json.loads(row["value"]), row["created_at"],
                       row["updated_at"], row.get("score"))
+
+
+def _timestamp(text: str) -> datetime:
+    """A timestamp from a JSON row: SQLite's canonical '...Z' text or PostgreSQL's ISO form,
+    both UTC."""
+    return datetime.fromisoformat(text)
 
 
 def _expiry(ttl_minutes: float | None, now: datetime) -> tuple[datetime | None, float | None]:

@@ -1,6 +1,7 @@
--- name: find :opt
--- A live item (expired ones are invisible before any sweep).
-SELECT value::text AS value, created_at, updated_at, ttl_minutes FROM store_items
+-- name: find :scalar
+-- A live item (expired ones are invisible before any sweep) as one JSON array [value,
+-- created_at, updated_at, ttl_minutes]: a single column decoded by one json.loads.
+SELECT json_build_array(value, created_at, updated_at, ttl_minutes)::text FROM store_items
 WHERE ns = %(ns)s AND key = %(key)s AND (expires_at IS NULL OR expires_at > %(now)s);
 
 -- name: refresh :exec
@@ -20,14 +21,21 @@ namespace AS (
     INSERT INTO store_namespaces (ns, rns, labels, depth)
     SELECT %(ns)s, %(rns)s, %(labels)s::jsonb, %(depth)s WHERE NOT EXISTS (SELECT 1 FROM held)
     ON CONFLICT (ns) DO NOTHING
+),
+terms AS (
+    INSERT INTO store_item_terms (ns, key, search_text)
+    SELECT %(ns)s, %(key)s, %(search_text)s WHERE %(search_text)s <> ''
+    ON CONFLICT (ns, key) DO UPDATE SET search_text = excluded.search_text
+    WHERE store_item_terms.search_text <> excluded.search_text
+),
+no_terms AS (
+    DELETE FROM store_item_terms
+    WHERE ns = %(ns)s AND key = %(key)s AND %(search_text)s = ''
 )
-INSERT INTO store_items (ns, key, value, search_text, created_at, updated_at, expires_at,
-                         ttl_minutes)
-VALUES (%(ns)s, %(key)s, %(value)s::jsonb, %(search_text)s, %(now)s, %(now)s, %(expires_at)s,
-        %(ttl_minutes)s)
+INSERT INTO store_items (ns, key, value, created_at, updated_at, expires_at, ttl_minutes)
+VALUES (%(ns)s, %(key)s, %(value)s::jsonb, %(now)s, %(now)s, %(expires_at)s, %(ttl_minutes)s)
 ON CONFLICT (ns, key) DO UPDATE
 SET value = excluded.value,
-    search_text = excluded.search_text,
     updated_at = excluded.updated_at,
     expires_at = excluded.expires_at,
     ttl_minutes = excluded.ttl_minutes,
@@ -36,11 +44,20 @@ SET value = excluded.value,
                       THEN excluded.created_at ELSE store_items.created_at END;
 
 -- name: delete :exec
--- The namespace row stays until a sweep (delete_empty_namespaces); reads never list a
--- namespace without a live item.
+-- The item and its terms. The namespace row stays until a sweep (delete_empty_namespaces);
+-- reads never list a namespace without a live item.
+WITH terms AS (
+    DELETE FROM store_item_terms WHERE ns = %(ns)s AND key = %(key)s
+)
 DELETE FROM store_items WHERE ns = %(ns)s AND key = %(key)s;
 
 -- name: delete_expired :exec
+-- Expired items and their terms; the count is the items'.
+WITH terms AS (
+    DELETE FROM store_item_terms AS t USING store_items AS i
+    WHERE i.ns = t.ns AND i.key = t.key
+      AND i.expires_at IS NOT NULL AND i.expires_at <= %(now)s
+)
 DELETE FROM store_items WHERE expires_at IS NOT NULL AND expires_at <= %(now)s;
 
 -- name: delete_empty_namespaces :exec
@@ -65,93 +82,93 @@ FROM store_items AS i
 WHERE i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
   AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
   AND (%(o1)s::int = 0 OR coalesce(CASE %(o1)s::int
-            WHEN 1 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
-            WHEN 2 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
-            WHEN 3 THEN (i.value #> %(p1)s::text[]) > %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
-            WHEN 4 THEN (i.value #> %(p1)s::text[]) >= %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
-            WHEN 5 THEN (i.value #> %(p1)s::text[]) < %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
-            WHEN 6 THEN (i.value #> %(p1)s::text[]) <= %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
-            WHEN 7 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
-            WHEN 8 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
-            WHEN 9 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
-            WHEN 10 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
-            WHEN 11 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
-            WHEN 12 THEN (i.value #> %(p1)s::text[]) IS NULL OR (i.value #> %(p1)s::text[]) = 'null'::jsonb
-            WHEN 13 THEN (i.value #> %(p1)s::text[]) = 'true'::jsonb
-            WHEN 14 THEN (i.value #> %(p1)s::text[]) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            WHEN 1 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) > %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) >= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) < %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) <= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n1)s::int = 1))
   AND (%(o2)s::int = 0 OR coalesce(CASE %(o2)s::int
-            WHEN 1 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
-            WHEN 2 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
-            WHEN 3 THEN (i.value #> %(p2)s::text[]) > %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
-            WHEN 4 THEN (i.value #> %(p2)s::text[]) >= %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
-            WHEN 5 THEN (i.value #> %(p2)s::text[]) < %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
-            WHEN 6 THEN (i.value #> %(p2)s::text[]) <= %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
-            WHEN 7 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
-            WHEN 8 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
-            WHEN 9 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
-            WHEN 10 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
-            WHEN 11 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
-            WHEN 12 THEN (i.value #> %(p2)s::text[]) IS NULL OR (i.value #> %(p2)s::text[]) = 'null'::jsonb
-            WHEN 13 THEN (i.value #> %(p2)s::text[]) = 'true'::jsonb
-            WHEN 14 THEN (i.value #> %(p2)s::text[]) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            WHEN 1 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) > %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) >= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) < %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) <= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n2)s::int = 1))
   AND (%(o3)s::int = 0 OR coalesce(CASE %(o3)s::int
-            WHEN 1 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
-            WHEN 2 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
-            WHEN 3 THEN (i.value #> %(p3)s::text[]) > %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
-            WHEN 4 THEN (i.value #> %(p3)s::text[]) >= %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
-            WHEN 5 THEN (i.value #> %(p3)s::text[]) < %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
-            WHEN 6 THEN (i.value #> %(p3)s::text[]) <= %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
-            WHEN 7 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
-            WHEN 8 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
-            WHEN 9 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
-            WHEN 10 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
-            WHEN 11 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
-            WHEN 12 THEN (i.value #> %(p3)s::text[]) IS NULL OR (i.value #> %(p3)s::text[]) = 'null'::jsonb
-            WHEN 13 THEN (i.value #> %(p3)s::text[]) = 'true'::jsonb
-            WHEN 14 THEN (i.value #> %(p3)s::text[]) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            WHEN 1 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) > %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) >= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) < %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) <= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n3)s::int = 1))
   AND (%(o4)s::int = 0 OR coalesce(CASE %(o4)s::int
-            WHEN 1 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
-            WHEN 2 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
-            WHEN 3 THEN (i.value #> %(p4)s::text[]) > %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
-            WHEN 4 THEN (i.value #> %(p4)s::text[]) >= %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
-            WHEN 5 THEN (i.value #> %(p4)s::text[]) < %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
-            WHEN 6 THEN (i.value #> %(p4)s::text[]) <= %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
-            WHEN 7 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
-            WHEN 8 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
-            WHEN 9 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
-            WHEN 10 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
-            WHEN 11 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
-            WHEN 12 THEN (i.value #> %(p4)s::text[]) IS NULL OR (i.value #> %(p4)s::text[]) = 'null'::jsonb
-            WHEN 13 THEN (i.value #> %(p4)s::text[]) = 'true'::jsonb
-            WHEN 14 THEN (i.value #> %(p4)s::text[]) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            WHEN 1 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) > %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) >= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) < %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) <= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n4)s::int = 1))
   AND (%(more)s::jsonb IS NULL OR NOT EXISTS (
         SELECT 1 FROM (SELECT (c.x ->> 0)::int AS o, (c.x ->> 4)::text[] AS q, c.x -> 2 AS v,
                               (c.x ->> 3)::int = 1 AS n
                        FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS f
         WHERE coalesce(CASE f.o
-            WHEN 1 THEN (i.value #> f.q) = f.v
-            WHEN 2 THEN (i.value #> f.q) = f.v
-            WHEN 3 THEN (i.value #> f.q) > f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
-            WHEN 4 THEN (i.value #> f.q) >= f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
-            WHEN 5 THEN (i.value #> f.q) < f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
-            WHEN 6 THEN (i.value #> f.q) <= f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
-            WHEN 7 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" > (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
-            WHEN 8 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" >= (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
-            WHEN 9 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" < (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
-            WHEN 10 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" <= (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
-            WHEN 11 THEN (i.value #> f.q) = f.v
-            WHEN 12 THEN (i.value #> f.q) IS NULL OR (i.value #> f.q) = 'null'::jsonb
-            WHEN 13 THEN (i.value #> f.q) = 'true'::jsonb
-            WHEN 14 THEN (i.value #> f.q) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((i.value #> f.q)) = 'number'
+            WHEN 1 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
+            WHEN 2 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
+            WHEN 3 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) > f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) >= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) < f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) <= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" > (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" >= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" < (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" <= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
+            WHEN 12 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) IS NULL OR (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
             ELSE false END, false) = f.n))
 ORDER BY i.updated_at DESC, i.ns, i.key
 LIMIT %(limit)s OFFSET %(offset)s;
@@ -174,99 +191,99 @@ query AS (
     SELECT string_agg('(' || match || ')', ' | ' ORDER BY n)::tsquery AS tsq FROM needles
 ),
 candidates AS MATERIALIZED (
-    SELECT i.ns, i.key, i.search_text, length(i.search_text)::float8 AS len
-    FROM store_items AS i
-    WHERE i.search @@ (SELECT tsq FROM query)
+    SELECT i.ns, i.key, t.search_text, length(t.search_text)::float8 AS len
+    FROM store_item_terms AS t JOIN store_items AS i USING (ns, key)
+    WHERE t.search @@ (SELECT tsq FROM query)
       AND i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
       AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
       AND (%(o1)s::int = 0 OR coalesce(CASE %(o1)s::int
-            WHEN 1 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
-            WHEN 2 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
-            WHEN 3 THEN (i.value #> %(p1)s::text[]) > %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
-            WHEN 4 THEN (i.value #> %(p1)s::text[]) >= %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
-            WHEN 5 THEN (i.value #> %(p1)s::text[]) < %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
-            WHEN 6 THEN (i.value #> %(p1)s::text[]) <= %(v1)s::jsonb AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
-            WHEN 7 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
-            WHEN 8 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
-            WHEN 9 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
-            WHEN 10 THEN ((i.value #> %(p1)s::text[]) #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p1)s::text[])) = 'string'
-            WHEN 11 THEN (i.value #> %(p1)s::text[]) = %(v1)s::jsonb
-            WHEN 12 THEN (i.value #> %(p1)s::text[]) IS NULL OR (i.value #> %(p1)s::text[]) = 'null'::jsonb
-            WHEN 13 THEN (i.value #> %(p1)s::text[]) = 'true'::jsonb
-            WHEN 14 THEN (i.value #> %(p1)s::text[]) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((i.value #> %(p1)s::text[])) = 'number'
+            WHEN 1 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) > %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) >= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) < %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) <= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n1)s::int = 1))
       AND (%(o2)s::int = 0 OR coalesce(CASE %(o2)s::int
-            WHEN 1 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
-            WHEN 2 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
-            WHEN 3 THEN (i.value #> %(p2)s::text[]) > %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
-            WHEN 4 THEN (i.value #> %(p2)s::text[]) >= %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
-            WHEN 5 THEN (i.value #> %(p2)s::text[]) < %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
-            WHEN 6 THEN (i.value #> %(p2)s::text[]) <= %(v2)s::jsonb AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
-            WHEN 7 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
-            WHEN 8 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
-            WHEN 9 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
-            WHEN 10 THEN ((i.value #> %(p2)s::text[]) #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p2)s::text[])) = 'string'
-            WHEN 11 THEN (i.value #> %(p2)s::text[]) = %(v2)s::jsonb
-            WHEN 12 THEN (i.value #> %(p2)s::text[]) IS NULL OR (i.value #> %(p2)s::text[]) = 'null'::jsonb
-            WHEN 13 THEN (i.value #> %(p2)s::text[]) = 'true'::jsonb
-            WHEN 14 THEN (i.value #> %(p2)s::text[]) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((i.value #> %(p2)s::text[])) = 'number'
+            WHEN 1 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) > %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) >= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) < %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) <= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n2)s::int = 1))
       AND (%(o3)s::int = 0 OR coalesce(CASE %(o3)s::int
-            WHEN 1 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
-            WHEN 2 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
-            WHEN 3 THEN (i.value #> %(p3)s::text[]) > %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
-            WHEN 4 THEN (i.value #> %(p3)s::text[]) >= %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
-            WHEN 5 THEN (i.value #> %(p3)s::text[]) < %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
-            WHEN 6 THEN (i.value #> %(p3)s::text[]) <= %(v3)s::jsonb AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
-            WHEN 7 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
-            WHEN 8 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
-            WHEN 9 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
-            WHEN 10 THEN ((i.value #> %(p3)s::text[]) #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p3)s::text[])) = 'string'
-            WHEN 11 THEN (i.value #> %(p3)s::text[]) = %(v3)s::jsonb
-            WHEN 12 THEN (i.value #> %(p3)s::text[]) IS NULL OR (i.value #> %(p3)s::text[]) = 'null'::jsonb
-            WHEN 13 THEN (i.value #> %(p3)s::text[]) = 'true'::jsonb
-            WHEN 14 THEN (i.value #> %(p3)s::text[]) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((i.value #> %(p3)s::text[])) = 'number'
+            WHEN 1 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) > %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) >= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) < %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) <= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n3)s::int = 1))
       AND (%(o4)s::int = 0 OR coalesce(CASE %(o4)s::int
-            WHEN 1 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
-            WHEN 2 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
-            WHEN 3 THEN (i.value #> %(p4)s::text[]) > %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
-            WHEN 4 THEN (i.value #> %(p4)s::text[]) >= %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
-            WHEN 5 THEN (i.value #> %(p4)s::text[]) < %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
-            WHEN 6 THEN (i.value #> %(p4)s::text[]) <= %(v4)s::jsonb AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
-            WHEN 7 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
-            WHEN 8 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
-            WHEN 9 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
-            WHEN 10 THEN ((i.value #> %(p4)s::text[]) #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((i.value #> %(p4)s::text[])) = 'string'
-            WHEN 11 THEN (i.value #> %(p4)s::text[]) = %(v4)s::jsonb
-            WHEN 12 THEN (i.value #> %(p4)s::text[]) IS NULL OR (i.value #> %(p4)s::text[]) = 'null'::jsonb
-            WHEN 13 THEN (i.value #> %(p4)s::text[]) = 'true'::jsonb
-            WHEN 14 THEN (i.value #> %(p4)s::text[]) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((i.value #> %(p4)s::text[])) = 'number'
+            WHEN 1 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) > %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) >= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) < %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) <= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n4)s::int = 1))
       AND (%(more)s::jsonb IS NULL OR NOT EXISTS (
         SELECT 1 FROM (SELECT (c.x ->> 0)::int AS o, (c.x ->> 4)::text[] AS q, c.x -> 2 AS v,
                               (c.x ->> 3)::int = 1 AS n
                        FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS f
         WHERE coalesce(CASE f.o
-            WHEN 1 THEN (i.value #> f.q) = f.v
-            WHEN 2 THEN (i.value #> f.q) = f.v
-            WHEN 3 THEN (i.value #> f.q) > f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
-            WHEN 4 THEN (i.value #> f.q) >= f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
-            WHEN 5 THEN (i.value #> f.q) < f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
-            WHEN 6 THEN (i.value #> f.q) <= f.v AND jsonb_typeof((i.value #> f.q)) = 'number'
-            WHEN 7 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" > (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
-            WHEN 8 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" >= (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
-            WHEN 9 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" < (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
-            WHEN 10 THEN ((i.value #> f.q) #>> '{}') COLLATE "C" <= (f.v #>> '{}') AND jsonb_typeof((i.value #> f.q)) = 'string'
-            WHEN 11 THEN (i.value #> f.q) = f.v
-            WHEN 12 THEN (i.value #> f.q) IS NULL OR (i.value #> f.q) = 'null'::jsonb
-            WHEN 13 THEN (i.value #> f.q) = 'true'::jsonb
-            WHEN 14 THEN (i.value #> f.q) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((i.value #> f.q)) = 'number'
+            WHEN 1 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
+            WHEN 2 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
+            WHEN 3 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) > f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) >= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) < f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) <= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" > (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" >= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" < (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" <= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
+            WHEN 12 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) IS NULL OR (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
             ELSE false END, false) = f.n))
 ),
 hits AS MATERIALIZED (

@@ -1,6 +1,7 @@
--- name: find :opt
--- A live item (expired ones are invisible before any sweep).
-SELECT json(value) AS value, created_at, updated_at, ttl_minutes FROM store_items
+-- name: find :scalar
+-- A live item (expired ones are invisible before any sweep) as one JSON array [value,
+-- created_at, updated_at, ttl_minutes]: a single column decoded by one json.loads.
+SELECT json_array(json(value), created_at, updated_at, ttl_minutes) FROM store_items
 WHERE ns = :ns AND key = :key AND (expires_at IS NULL OR expires_at > :now);
 
 -- name: refresh :exec
