@@ -34,6 +34,7 @@ from genie_repo.stores.items_params import (
     check_key,
     check_namespace,
     compile_filter,
+    containment,
     decode_namespace,
     encode_namespace,
     encode_value,
@@ -50,6 +51,8 @@ from genie_repo.stores.text_search import (
     tsquery_expression,
 )
 from genie_repo.timestamps import utc_now
+
+_decode = json.JSONDecoder().raw_decode  # json.loads without its whitespace regexes
 
 MAX_TTL_MINUTES = 60.0 * 24 * 365 * 1000
 """Longest time to live (a thousand years; longer would overflow a datetime)."""
@@ -82,6 +85,7 @@ class ItemStore(Store):
         "items.delete_expired",
         "items.delete_empty_namespaces",
         "items.search",
+        "items.search_contained",
         "items.search_text",
         "items.list_namespaces",
         "items.list_namespace_prefixes",
@@ -109,12 +113,12 @@ class ItemStore(Store):
             ) -> StoredItem | None:
         """The live item, or None. With refresh_ttl, an item that has a ttl gets it anew.
         (The hot path: `apply([GetItem(...)])` without building a batch.)"""
-        results: list[ItemResult] = [None]
-        now = self.now()
-        read = self._prepare_read(0, GetItem(tuple(namespace), key, refresh_ttl), now)
-        for refresh in self._run_read(read, results, now):
+        labels = check_namespace(namespace)
+        where = {"ns": encode_namespace(labels), "key": check_key(key), "now": self.now()}
+        found, refresh = self._find(labels, where, refresh_ttl)
+        if refresh:
             self.db.execute("items.refresh", refresh)
-        return results[0]  # type: ignore[return-value]
+        return found
 
     def put(
         self,
@@ -246,11 +250,16 @@ class ItemStore(Store):
             return _Read(index, "items.find", params, "get", bool(op.refresh_ttl), namespace)
         if isinstance(op, SearchItems):
             lo, hi = prefix_range(check_namespace(op.prefix))
+            conditions = compile_filter(op.filter)
             params = {"lo": lo, "hi": hi, "now": now,
-                      **filter_params(compile_filter(op.filter), self.db.dialect),
+                      **filter_params(conditions, self.db.dialect),
                       "limit": _limit(op.limit), "offset": _offset(op.offset)}
             needles = self._needles(op.query) if op.query else None
             if needles is None:
+                contains = containment(conditions)
+                if contains is not None:
+                    return _Read(index, "items.search_contained", {**params, "contains": contains},
+                                 "search", bool(op.refresh_ttl))
                 return _Read(index, "items.search", params, "search", bool(op.refresh_ttl))
             return _Read(index, "items.search_text", {**params, "needles": needles}, "search",
                          bool(op.refresh_ttl))
@@ -279,18 +288,27 @@ class ItemStore(Store):
         return json.dumps([{"text": n.text, "match": expression(n.terms), "whole": n.whole_pattern}
                            for n in needles], ensure_ascii=False)
 
+    def _find(self, namespace: Namespace, where: dict[str, Any], refresh_ttl: bool
+              ) -> tuple[StoredItem | None, dict[str, Any] | None]:
+        """The live item `where` names, and the TTL refresh to run if one is due."""
+        found = self.db.fetch_value("items.find", where)
+        if found is None:
+            return None, None
+        value, created_at, updated_at, ttl_minutes = _decode(found)[0]
+        item = StoredItem(namespace, where["key"], value, datetime.fromisoformat(created_at),
+                          datetime.fromisoformat(updated_at))
+        if not refresh_ttl or ttl_minutes is None:
+            return item, None
+        now = where["now"]
+        return item, {"ns": where["ns"], "key": where["key"], "now": now,
+                      "expires_at": now + timedelta(minutes=ttl_minutes)}
+
     def _run_read(self, read: _Read, results: list[ItemResult], now: datetime
                   ) -> list[dict[str, Any]]:
         """Store the read's result; return the TTL refreshes it asks for."""
         if read.kind == "get":
-            found = self.db.fetch_value(read.query, read.params)
-            if found is None:
-                return []
-            value, created_at, updated_at, ttl_minutes = json.loads(found)
-            results[read.index] = StoredItem(read.namespace, read.params["key"], value,
-                                             _timestamp(created_at), _timestamp(updated_at))
-            rows = [{"ns": read.params["ns"], "key": read.params["key"],
-                     "ttl_minutes": ttl_minutes}]
+            results[read.index], refresh = self._find(read.namespace, read.params, read.refresh)
+            return [refresh] if refresh else []
         elif read.kind == "search":
             rows = self.db.fetch_all(read.query, read.params)
             namespaces = {ns: decode_namespace(ns) for ns in {r["ns"] for r in rows}}
@@ -315,12 +333,6 @@ def _may_refresh(reads: list[_Read]) -> bool:
 def _item(namespace: Namespace, key: str, row: Row) -> StoredItem:
     return StoredItem(namespace, key, json.loads(row["value"]), row["created_at"],
                       row["updated_at"], row.get("score"))
-
-
-def _timestamp(text: str) -> datetime:
-    """A timestamp from a JSON row: SQLite's canonical '...Z' text or PostgreSQL's ISO form,
-    both UTC."""
-    return datetime.fromisoformat(text)
 
 
 def _expiry(ttl_minutes: float | None, now: datetime) -> tuple[datetime | None, float | None]:

@@ -199,6 +199,30 @@ def filter_params(conditions: Sequence[Condition], dialect: str) -> dict[str, An
     return params
 
 
+_CONTAINABLE = {"eq_text", "eq_num", "true", "false"}
+
+
+def containment(conditions: Sequence[Condition]) -> str | None:
+    """A JSON object every item passing `conditions` contains (their equalities on strings,
+    numbers and booleans, nested by path), for an index to narrow by; None when there is none
+    or two conditions disagree on the shape."""
+    document: dict[str, Any] = {}
+    for c in conditions:
+        if c.negate or c.op not in _CONTAINABLE:
+            continue
+        value = {"true": True, "false": False}.get(c.op, c.operand)
+        node = document
+        for part in c.path[:-1]:
+            inner = node.setdefault(part, {})
+            if not isinstance(inner, dict):
+                return None
+            node = inner
+        if c.path[-1] in node and node[c.path[-1]] != value:
+            return None
+        node[c.path[-1]] = value
+    return json.dumps(document, ensure_ascii=False) if document else None
+
+
 def _operand(c: Condition, dialect: str, *, as_text: bool) -> Any:
     """SQLite compares with the SQL value itself (arrays and objects as canonical JSON text);
     PostgreSQL with jsonb: JSON text in a slot parameter, the JSON value inside `more`."""

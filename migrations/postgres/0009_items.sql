@@ -28,6 +28,8 @@ CREATE TABLE store_items (
     PRIMARY KEY (ns, key)
 );
 CREATE INDEX idx_store_items_expires ON store_items (expires_at) WHERE expires_at IS NOT NULL;
+-- Filters with an equality on a string, number or boolean narrow by containment first.
+CREATE INDEX idx_store_items_value ON store_items USING GIN (value jsonb_path_ops);
 
 -- Only items with search text have a row here; the store writes and deletes it with its item.
 CREATE TABLE store_item_terms (

@@ -70,18 +70,17 @@ DELETE FROM store_namespaces WHERE ns IN (
 
 -- name: search :many
 -- Live items in the namespace range [:lo, :hi) (:hi NULL = unbounded) passing every filter
--- condition, newest first.
+-- condition, newest first. The page is chosen first and only its rows are rendered as text.
 -- Filters: up to four conditions in the slots o1..o4 (op code, 0 = unused), p1..p4 (SQLite JSON
 -- path; a text[] literal on PostgreSQL), v1..v4 (operand; JSON text on PostgreSQL), n1..n4 (1
 -- negates, for $ne); further conditions in :more, a JSON array of [o, p, v, n, q]. Op codes:
 -- 1 text =, 2 number =, 3-6 number > >= < <=, 7-10 text > >= < <= (code point order),
 -- 11 array/object =, 12 null or missing, 13 true, 14 false, 15 any number, else never.
-SELECT i.ns, i.key, i.value::text AS value, i.created_at, i.updated_at, i.ttl_minutes,
-       NULL::float8 AS score
-FROM store_items AS i
-WHERE i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
-  AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
-  AND (%(o1)s::int = 0 OR coalesce(CASE %(o1)s::int
+WITH page AS MATERIALIZED (
+    SELECT i.ns, i.key, i.updated_at FROM store_items AS i
+    WHERE i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
+      AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
+      AND (%(o1)s::int = 0 OR coalesce(CASE %(o1)s::int
             WHEN 1 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
             WHEN 2 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
             WHEN 3 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) > %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
@@ -98,7 +97,7 @@ WHERE i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
             WHEN 14 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'false'::jsonb
             WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n1)s::int = 1))
-  AND (%(o2)s::int = 0 OR coalesce(CASE %(o2)s::int
+      AND (%(o2)s::int = 0 OR coalesce(CASE %(o2)s::int
             WHEN 1 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
             WHEN 2 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
             WHEN 3 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) > %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
@@ -115,7 +114,7 @@ WHERE i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
             WHEN 14 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'false'::jsonb
             WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n2)s::int = 1))
-  AND (%(o3)s::int = 0 OR coalesce(CASE %(o3)s::int
+      AND (%(o3)s::int = 0 OR coalesce(CASE %(o3)s::int
             WHEN 1 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
             WHEN 2 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
             WHEN 3 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) > %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
@@ -132,7 +131,7 @@ WHERE i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
             WHEN 14 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'false'::jsonb
             WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n3)s::int = 1))
-  AND (%(o4)s::int = 0 OR coalesce(CASE %(o4)s::int
+      AND (%(o4)s::int = 0 OR coalesce(CASE %(o4)s::int
             WHEN 1 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
             WHEN 2 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
             WHEN 3 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) > %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
@@ -149,7 +148,7 @@ WHERE i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
             WHEN 14 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'false'::jsonb
             WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
             ELSE false END, false) <> (%(n4)s::int = 1))
-  AND (%(more)s::jsonb IS NULL OR NOT EXISTS (
+      AND (%(more)s::jsonb IS NULL OR NOT EXISTS (
         SELECT 1 FROM (SELECT (c.x ->> 0)::int AS o, (c.x ->> 4)::text[] AS q, c.x -> 2 AS v,
                               (c.x ->> 3)::int = 1 AS n
                        FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS f
@@ -170,8 +169,118 @@ WHERE i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
             WHEN 14 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'false'::jsonb
             WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
             ELSE false END, false) = f.n))
-ORDER BY i.updated_at DESC, i.ns, i.key
-LIMIT %(limit)s OFFSET %(offset)s;
+    ORDER BY i.updated_at DESC, i.ns, i.key
+    LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT i.ns, i.key, i.value::text AS value, i.created_at, i.updated_at, i.ttl_minutes,
+       NULL::float8 AS score
+FROM page JOIN store_items AS i USING (ns, key)
+ORDER BY page.updated_at DESC, page.ns, page.key;
+
+-- name: search_contained :many
+-- As search, for filters with equalities on strings, numbers or booleans: :contains is a JSON
+-- object holding them, and the GIN index on value finds the items containing it first.
+WITH page AS MATERIALIZED (
+    SELECT i.ns, i.key, i.updated_at FROM store_items AS i
+    WHERE i.value @> %(contains)s::jsonb
+      AND i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
+      AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
+      AND (%(o1)s::int = 0 OR coalesce(CASE %(o1)s::int
+            WHEN 1 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) > %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) >= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) < %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) <= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            ELSE false END, false) <> (%(n1)s::int = 1))
+      AND (%(o2)s::int = 0 OR coalesce(CASE %(o2)s::int
+            WHEN 1 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) > %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) >= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) < %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) <= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            ELSE false END, false) <> (%(n2)s::int = 1))
+      AND (%(o3)s::int = 0 OR coalesce(CASE %(o3)s::int
+            WHEN 1 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) > %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) >= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) < %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) <= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            ELSE false END, false) <> (%(n3)s::int = 1))
+      AND (%(o4)s::int = 0 OR coalesce(CASE %(o4)s::int
+            WHEN 1 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
+            WHEN 2 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
+            WHEN 3 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) > %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) >= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) < %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) <= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
+            WHEN 12 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            ELSE false END, false) <> (%(n4)s::int = 1))
+      AND (%(more)s::jsonb IS NULL OR NOT EXISTS (
+        SELECT 1 FROM (SELECT (c.x ->> 0)::int AS o, (c.x ->> 4)::text[] AS q, c.x -> 2 AS v,
+                              (c.x ->> 3)::int = 1 AS n
+                       FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS f
+        WHERE coalesce(CASE f.o
+            WHEN 1 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
+            WHEN 2 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
+            WHEN 3 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) > f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 4 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) >= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 5 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) < f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 6 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) <= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            WHEN 7 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" > (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 8 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" >= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 9 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" < (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 10 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" <= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
+            WHEN 11 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
+            WHEN 12 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) IS NULL OR (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'null'::jsonb
+            WHEN 13 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'true'::jsonb
+            WHEN 14 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
+            ELSE false END, false) = f.n))
+    ORDER BY i.updated_at DESC, i.ns, i.key
+    LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT i.ns, i.key, i.value::text AS value, i.created_at, i.updated_at, i.ttl_minutes,
+       NULL::float8 AS score
+FROM page JOIN store_items AS i USING (ns, key)
+ORDER BY page.updated_at DESC, page.ns, page.key;
 
 -- name: search_text :many
 -- As search, ranked by relevance to the query's words. :needles is a JSON array of

@@ -31,18 +31,17 @@ WHERE NOT EXISTS (SELECT 1 FROM store_items AS i WHERE i.ns = store_namespaces.n
 
 -- name: search :many
 -- Live items in the namespace range [:lo, :hi) (:hi NULL = unbounded) passing every filter
--- condition, newest first.
+-- condition, newest first. The page is chosen first and only its rows are rendered as JSON.
 -- Filters: up to four conditions in the slots o1..o4 (op code, 0 = unused), p1..p4 (SQLite JSON
 -- path; a text[] literal on PostgreSQL), v1..v4 (operand; JSON text on PostgreSQL), n1..n4 (1
 -- negates, for $ne); further conditions in :more, a JSON array of [o, p, v, n, q]. Op codes:
 -- 1 text =, 2 number =, 3-6 number > >= < <=, 7-10 text > >= < <= (code point order),
 -- 11 array/object =, 12 null or missing, 13 true, 14 false, 15 any number, else never.
-SELECT i.ns, i.key, json(i.value) AS value, i.created_at, i.updated_at, i.ttl_minutes,
-       NULL AS score
-FROM store_items AS i
-WHERE i.ns >= :lo AND (:hi IS NULL OR i.ns < :hi)
-  AND (i.expires_at IS NULL OR i.expires_at > :now)
-  AND (:o1 = 0 OR coalesce(CASE :o1
+WITH page AS MATERIALIZED (
+    SELECT i.ns, i.key, i.updated_at FROM store_items AS i
+    WHERE i.ns >= :lo AND (:hi IS NULL OR i.ns < :hi)
+      AND (i.expires_at IS NULL OR i.expires_at > :now)
+      AND (:o1 = 0 OR coalesce(CASE :o1
             WHEN 1 THEN i.value ->> :p1 = :v1 AND json_type(i.value, :p1) = 'text'
             WHEN 2 THEN i.value ->> :p1 = :v1 AND json_type(i.value, :p1) IN ('integer', 'real')
             WHEN 3 THEN i.value ->> :p1 > :v1 AND json_type(i.value, :p1) IN ('integer', 'real')
@@ -59,7 +58,7 @@ WHERE i.ns >= :lo AND (:hi IS NULL OR i.ns < :hi)
             WHEN 14 THEN json_type(i.value, :p1) = 'false'
             WHEN 15 THEN json_type(i.value, :p1) IN ('integer', 'real')
             ELSE 0 END, 0) <> :n1)
-  AND (:o2 = 0 OR coalesce(CASE :o2
+      AND (:o2 = 0 OR coalesce(CASE :o2
             WHEN 1 THEN i.value ->> :p2 = :v2 AND json_type(i.value, :p2) = 'text'
             WHEN 2 THEN i.value ->> :p2 = :v2 AND json_type(i.value, :p2) IN ('integer', 'real')
             WHEN 3 THEN i.value ->> :p2 > :v2 AND json_type(i.value, :p2) IN ('integer', 'real')
@@ -76,7 +75,7 @@ WHERE i.ns >= :lo AND (:hi IS NULL OR i.ns < :hi)
             WHEN 14 THEN json_type(i.value, :p2) = 'false'
             WHEN 15 THEN json_type(i.value, :p2) IN ('integer', 'real')
             ELSE 0 END, 0) <> :n2)
-  AND (:o3 = 0 OR coalesce(CASE :o3
+      AND (:o3 = 0 OR coalesce(CASE :o3
             WHEN 1 THEN i.value ->> :p3 = :v3 AND json_type(i.value, :p3) = 'text'
             WHEN 2 THEN i.value ->> :p3 = :v3 AND json_type(i.value, :p3) IN ('integer', 'real')
             WHEN 3 THEN i.value ->> :p3 > :v3 AND json_type(i.value, :p3) IN ('integer', 'real')
@@ -93,7 +92,7 @@ WHERE i.ns >= :lo AND (:hi IS NULL OR i.ns < :hi)
             WHEN 14 THEN json_type(i.value, :p3) = 'false'
             WHEN 15 THEN json_type(i.value, :p3) IN ('integer', 'real')
             ELSE 0 END, 0) <> :n3)
-  AND (:o4 = 0 OR coalesce(CASE :o4
+      AND (:o4 = 0 OR coalesce(CASE :o4
             WHEN 1 THEN i.value ->> :p4 = :v4 AND json_type(i.value, :p4) = 'text'
             WHEN 2 THEN i.value ->> :p4 = :v4 AND json_type(i.value, :p4) IN ('integer', 'real')
             WHEN 3 THEN i.value ->> :p4 > :v4 AND json_type(i.value, :p4) IN ('integer', 'real')
@@ -110,7 +109,7 @@ WHERE i.ns >= :lo AND (:hi IS NULL OR i.ns < :hi)
             WHEN 14 THEN json_type(i.value, :p4) = 'false'
             WHEN 15 THEN json_type(i.value, :p4) IN ('integer', 'real')
             ELSE 0 END, 0) <> :n4)
-  AND (:more IS NULL OR NOT EXISTS (
+      AND (:more IS NULL OR NOT EXISTS (
         SELECT 1 FROM (SELECT c.value ->> 0 AS o, c.value ->> 1 AS p, c.value ->> 2 AS v,
                               c.value ->> 3 AS n
                        FROM json_each(:more) AS c) AS f
@@ -131,8 +130,119 @@ WHERE i.ns >= :lo AND (:hi IS NULL OR i.ns < :hi)
             WHEN 14 THEN json_type(i.value, f.p) = 'false'
             WHEN 15 THEN json_type(i.value, f.p) IN ('integer', 'real')
             ELSE 0 END, 0) = f.n))
-ORDER BY i.updated_at DESC, i.ns, i.key
-LIMIT :limit OFFSET :offset;
+    ORDER BY i.updated_at DESC, i.ns, i.key
+    LIMIT :limit OFFSET :offset
+)
+SELECT i.ns, i.key, json(i.value) AS value, i.created_at, i.updated_at, i.ttl_minutes,
+       NULL AS score
+FROM page JOIN store_items AS i ON i.ns = page.ns AND i.key = page.key
+ORDER BY page.updated_at DESC, page.ns, page.key;
+
+-- name: search_contained :many
+-- As search, for filters with equalities on strings, numbers or booleans: :contains is a JSON
+-- object holding them (PostgreSQL narrows by it through a GIN index first). SQLite has no
+-- containment index and the filter slots check the same equalities, so it only requires it.
+WITH page AS MATERIALIZED (
+    SELECT i.ns, i.key, i.updated_at FROM store_items AS i
+    WHERE i.ns >= :lo AND (:hi IS NULL OR i.ns < :hi)
+      AND (i.expires_at IS NULL OR i.expires_at > :now)
+      AND :contains IS NOT NULL
+      AND (:o1 = 0 OR coalesce(CASE :o1
+            WHEN 1 THEN i.value ->> :p1 = :v1 AND json_type(i.value, :p1) = 'text'
+            WHEN 2 THEN i.value ->> :p1 = :v1 AND json_type(i.value, :p1) IN ('integer', 'real')
+            WHEN 3 THEN i.value ->> :p1 > :v1 AND json_type(i.value, :p1) IN ('integer', 'real')
+            WHEN 4 THEN i.value ->> :p1 >= :v1 AND json_type(i.value, :p1) IN ('integer', 'real')
+            WHEN 5 THEN i.value ->> :p1 < :v1 AND json_type(i.value, :p1) IN ('integer', 'real')
+            WHEN 6 THEN i.value ->> :p1 <= :v1 AND json_type(i.value, :p1) IN ('integer', 'real')
+            WHEN 7 THEN i.value ->> :p1 > :v1 AND json_type(i.value, :p1) = 'text'
+            WHEN 8 THEN i.value ->> :p1 >= :v1 AND json_type(i.value, :p1) = 'text'
+            WHEN 9 THEN i.value ->> :p1 < :v1 AND json_type(i.value, :p1) = 'text'
+            WHEN 10 THEN i.value ->> :p1 <= :v1 AND json_type(i.value, :p1) = 'text'
+            WHEN 11 THEN json_type(i.value, :p1) IN ('array', 'object') AND i.value -> :p1 = :v1
+            WHEN 12 THEN coalesce(json_type(i.value, :p1), 'null') = 'null'
+            WHEN 13 THEN json_type(i.value, :p1) = 'true'
+            WHEN 14 THEN json_type(i.value, :p1) = 'false'
+            WHEN 15 THEN json_type(i.value, :p1) IN ('integer', 'real')
+            ELSE 0 END, 0) <> :n1)
+      AND (:o2 = 0 OR coalesce(CASE :o2
+            WHEN 1 THEN i.value ->> :p2 = :v2 AND json_type(i.value, :p2) = 'text'
+            WHEN 2 THEN i.value ->> :p2 = :v2 AND json_type(i.value, :p2) IN ('integer', 'real')
+            WHEN 3 THEN i.value ->> :p2 > :v2 AND json_type(i.value, :p2) IN ('integer', 'real')
+            WHEN 4 THEN i.value ->> :p2 >= :v2 AND json_type(i.value, :p2) IN ('integer', 'real')
+            WHEN 5 THEN i.value ->> :p2 < :v2 AND json_type(i.value, :p2) IN ('integer', 'real')
+            WHEN 6 THEN i.value ->> :p2 <= :v2 AND json_type(i.value, :p2) IN ('integer', 'real')
+            WHEN 7 THEN i.value ->> :p2 > :v2 AND json_type(i.value, :p2) = 'text'
+            WHEN 8 THEN i.value ->> :p2 >= :v2 AND json_type(i.value, :p2) = 'text'
+            WHEN 9 THEN i.value ->> :p2 < :v2 AND json_type(i.value, :p2) = 'text'
+            WHEN 10 THEN i.value ->> :p2 <= :v2 AND json_type(i.value, :p2) = 'text'
+            WHEN 11 THEN json_type(i.value, :p2) IN ('array', 'object') AND i.value -> :p2 = :v2
+            WHEN 12 THEN coalesce(json_type(i.value, :p2), 'null') = 'null'
+            WHEN 13 THEN json_type(i.value, :p2) = 'true'
+            WHEN 14 THEN json_type(i.value, :p2) = 'false'
+            WHEN 15 THEN json_type(i.value, :p2) IN ('integer', 'real')
+            ELSE 0 END, 0) <> :n2)
+      AND (:o3 = 0 OR coalesce(CASE :o3
+            WHEN 1 THEN i.value ->> :p3 = :v3 AND json_type(i.value, :p3) = 'text'
+            WHEN 2 THEN i.value ->> :p3 = :v3 AND json_type(i.value, :p3) IN ('integer', 'real')
+            WHEN 3 THEN i.value ->> :p3 > :v3 AND json_type(i.value, :p3) IN ('integer', 'real')
+            WHEN 4 THEN i.value ->> :p3 >= :v3 AND json_type(i.value, :p3) IN ('integer', 'real')
+            WHEN 5 THEN i.value ->> :p3 < :v3 AND json_type(i.value, :p3) IN ('integer', 'real')
+            WHEN 6 THEN i.value ->> :p3 <= :v3 AND json_type(i.value, :p3) IN ('integer', 'real')
+            WHEN 7 THEN i.value ->> :p3 > :v3 AND json_type(i.value, :p3) = 'text'
+            WHEN 8 THEN i.value ->> :p3 >= :v3 AND json_type(i.value, :p3) = 'text'
+            WHEN 9 THEN i.value ->> :p3 < :v3 AND json_type(i.value, :p3) = 'text'
+            WHEN 10 THEN i.value ->> :p3 <= :v3 AND json_type(i.value, :p3) = 'text'
+            WHEN 11 THEN json_type(i.value, :p3) IN ('array', 'object') AND i.value -> :p3 = :v3
+            WHEN 12 THEN coalesce(json_type(i.value, :p3), 'null') = 'null'
+            WHEN 13 THEN json_type(i.value, :p3) = 'true'
+            WHEN 14 THEN json_type(i.value, :p3) = 'false'
+            WHEN 15 THEN json_type(i.value, :p3) IN ('integer', 'real')
+            ELSE 0 END, 0) <> :n3)
+      AND (:o4 = 0 OR coalesce(CASE :o4
+            WHEN 1 THEN i.value ->> :p4 = :v4 AND json_type(i.value, :p4) = 'text'
+            WHEN 2 THEN i.value ->> :p4 = :v4 AND json_type(i.value, :p4) IN ('integer', 'real')
+            WHEN 3 THEN i.value ->> :p4 > :v4 AND json_type(i.value, :p4) IN ('integer', 'real')
+            WHEN 4 THEN i.value ->> :p4 >= :v4 AND json_type(i.value, :p4) IN ('integer', 'real')
+            WHEN 5 THEN i.value ->> :p4 < :v4 AND json_type(i.value, :p4) IN ('integer', 'real')
+            WHEN 6 THEN i.value ->> :p4 <= :v4 AND json_type(i.value, :p4) IN ('integer', 'real')
+            WHEN 7 THEN i.value ->> :p4 > :v4 AND json_type(i.value, :p4) = 'text'
+            WHEN 8 THEN i.value ->> :p4 >= :v4 AND json_type(i.value, :p4) = 'text'
+            WHEN 9 THEN i.value ->> :p4 < :v4 AND json_type(i.value, :p4) = 'text'
+            WHEN 10 THEN i.value ->> :p4 <= :v4 AND json_type(i.value, :p4) = 'text'
+            WHEN 11 THEN json_type(i.value, :p4) IN ('array', 'object') AND i.value -> :p4 = :v4
+            WHEN 12 THEN coalesce(json_type(i.value, :p4), 'null') = 'null'
+            WHEN 13 THEN json_type(i.value, :p4) = 'true'
+            WHEN 14 THEN json_type(i.value, :p4) = 'false'
+            WHEN 15 THEN json_type(i.value, :p4) IN ('integer', 'real')
+            ELSE 0 END, 0) <> :n4)
+      AND (:more IS NULL OR NOT EXISTS (
+        SELECT 1 FROM (SELECT c.value ->> 0 AS o, c.value ->> 1 AS p, c.value ->> 2 AS v,
+                              c.value ->> 3 AS n
+                       FROM json_each(:more) AS c) AS f
+        WHERE coalesce(CASE f.o
+            WHEN 1 THEN i.value ->> f.p = f.v AND json_type(i.value, f.p) = 'text'
+            WHEN 2 THEN i.value ->> f.p = f.v AND json_type(i.value, f.p) IN ('integer', 'real')
+            WHEN 3 THEN i.value ->> f.p > f.v AND json_type(i.value, f.p) IN ('integer', 'real')
+            WHEN 4 THEN i.value ->> f.p >= f.v AND json_type(i.value, f.p) IN ('integer', 'real')
+            WHEN 5 THEN i.value ->> f.p < f.v AND json_type(i.value, f.p) IN ('integer', 'real')
+            WHEN 6 THEN i.value ->> f.p <= f.v AND json_type(i.value, f.p) IN ('integer', 'real')
+            WHEN 7 THEN i.value ->> f.p > f.v AND json_type(i.value, f.p) = 'text'
+            WHEN 8 THEN i.value ->> f.p >= f.v AND json_type(i.value, f.p) = 'text'
+            WHEN 9 THEN i.value ->> f.p < f.v AND json_type(i.value, f.p) = 'text'
+            WHEN 10 THEN i.value ->> f.p <= f.v AND json_type(i.value, f.p) = 'text'
+            WHEN 11 THEN json_type(i.value, f.p) IN ('array', 'object') AND i.value -> f.p = f.v
+            WHEN 12 THEN coalesce(json_type(i.value, f.p), 'null') = 'null'
+            WHEN 13 THEN json_type(i.value, f.p) = 'true'
+            WHEN 14 THEN json_type(i.value, f.p) = 'false'
+            WHEN 15 THEN json_type(i.value, f.p) IN ('integer', 'real')
+            ELSE 0 END, 0) = f.n))
+    ORDER BY i.updated_at DESC, i.ns, i.key
+    LIMIT :limit OFFSET :offset
+)
+SELECT i.ns, i.key, json(i.value) AS value, i.created_at, i.updated_at, i.ttl_minutes,
+       NULL AS score
+FROM page JOIN store_items AS i ON i.ns = page.ns AND i.key = page.key
+ORDER BY page.updated_at DESC, page.ns, page.key;
 
 -- name: search_text :many
 -- As search, ranked by relevance to the query's words. :needles is a JSON array of
