@@ -78,97 +78,108 @@ DELETE FROM store_namespaces WHERE ns IN (
 -- 11 array/object =, 12 null or missing, 13 true, 14 false, 15 any number, else never.
 WITH page AS MATERIALIZED (
     SELECT i.ns, i.key, i.updated_at FROM store_items AS i
+    CROSS JOIN LATERAL (  -- OFFSET 0: not inlined, so one lookup per slot per row
+    SELECT
+           CASE WHEN %(o1)s::int = 0 THEN NULL WHEN cardinality(%(p1)s::text[]) = 1
+                THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END AS j1,
+           CASE WHEN %(o2)s::int = 0 THEN NULL WHEN cardinality(%(p2)s::text[]) = 1
+                THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END AS j2,
+           CASE WHEN %(o3)s::int = 0 THEN NULL WHEN cardinality(%(p3)s::text[]) = 1
+                THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END AS j3,
+           CASE WHEN %(o4)s::int = 0 THEN NULL WHEN cardinality(%(p4)s::text[]) = 1
+                THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END AS j4
+    OFFSET 0) AS f
     WHERE i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
       AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
       AND (%(o1)s::int = 0 OR coalesce(CASE %(o1)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) > %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) >= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) < %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) <= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j1 = %(v1)s::jsonb
+            WHEN 2 THEN f.j1 = %(v1)s::jsonb
+            WHEN 3 THEN f.j1 > %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 4 THEN f.j1 >= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 5 THEN f.j1 < %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 6 THEN f.j1 <= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 7 THEN (f.j1 #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 8 THEN (f.j1 #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 9 THEN (f.j1 #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 10 THEN (f.j1 #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 11 THEN f.j1 = %(v1)s::jsonb
+            WHEN 12 THEN f.j1 IS NULL OR f.j1 = 'null'::jsonb
+            WHEN 13 THEN f.j1 = 'true'::jsonb
+            WHEN 14 THEN f.j1 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j1) = 'number'
             ELSE false END, false) <> (%(n1)s::int = 1))
       AND (%(o2)s::int = 0 OR coalesce(CASE %(o2)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) > %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) >= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) < %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) <= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j2 = %(v2)s::jsonb
+            WHEN 2 THEN f.j2 = %(v2)s::jsonb
+            WHEN 3 THEN f.j2 > %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 4 THEN f.j2 >= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 5 THEN f.j2 < %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 6 THEN f.j2 <= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 7 THEN (f.j2 #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 8 THEN (f.j2 #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 9 THEN (f.j2 #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 10 THEN (f.j2 #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 11 THEN f.j2 = %(v2)s::jsonb
+            WHEN 12 THEN f.j2 IS NULL OR f.j2 = 'null'::jsonb
+            WHEN 13 THEN f.j2 = 'true'::jsonb
+            WHEN 14 THEN f.j2 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j2) = 'number'
             ELSE false END, false) <> (%(n2)s::int = 1))
       AND (%(o3)s::int = 0 OR coalesce(CASE %(o3)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) > %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) >= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) < %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) <= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j3 = %(v3)s::jsonb
+            WHEN 2 THEN f.j3 = %(v3)s::jsonb
+            WHEN 3 THEN f.j3 > %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 4 THEN f.j3 >= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 5 THEN f.j3 < %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 6 THEN f.j3 <= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 7 THEN (f.j3 #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 8 THEN (f.j3 #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 9 THEN (f.j3 #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 10 THEN (f.j3 #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 11 THEN f.j3 = %(v3)s::jsonb
+            WHEN 12 THEN f.j3 IS NULL OR f.j3 = 'null'::jsonb
+            WHEN 13 THEN f.j3 = 'true'::jsonb
+            WHEN 14 THEN f.j3 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j3) = 'number'
             ELSE false END, false) <> (%(n3)s::int = 1))
       AND (%(o4)s::int = 0 OR coalesce(CASE %(o4)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) > %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) >= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) < %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) <= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j4 = %(v4)s::jsonb
+            WHEN 2 THEN f.j4 = %(v4)s::jsonb
+            WHEN 3 THEN f.j4 > %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 4 THEN f.j4 >= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 5 THEN f.j4 < %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 6 THEN f.j4 <= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 7 THEN (f.j4 #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 8 THEN (f.j4 #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 9 THEN (f.j4 #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 10 THEN (f.j4 #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 11 THEN f.j4 = %(v4)s::jsonb
+            WHEN 12 THEN f.j4 IS NULL OR f.j4 = 'null'::jsonb
+            WHEN 13 THEN f.j4 = 'true'::jsonb
+            WHEN 14 THEN f.j4 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j4) = 'number'
             ELSE false END, false) <> (%(n4)s::int = 1))
       AND (%(more)s::jsonb IS NULL OR NOT EXISTS (
         SELECT 1 FROM (SELECT (c.x ->> 0)::int AS o, (c.x ->> 4)::text[] AS q, c.x -> 2 AS v,
                               (c.x ->> 3)::int = 1 AS n
-                       FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS f
-        WHERE coalesce(CASE f.o
-            WHEN 1 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
-            WHEN 2 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
-            WHEN 3 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) > f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) >= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) < f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) <= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" > (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" >= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" < (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" <= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
-            WHEN 12 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) IS NULL OR (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            ELSE false END, false) = f.n))
+                       FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS m
+        WHERE coalesce(CASE m.o
+            WHEN 1 THEN (i.value #> m.q) = m.v
+            WHEN 2 THEN (i.value #> m.q) = m.v
+            WHEN 3 THEN (i.value #> m.q) > m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 4 THEN (i.value #> m.q) >= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 5 THEN (i.value #> m.q) < m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 6 THEN (i.value #> m.q) <= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 7 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" > (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 8 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" >= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 9 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" < (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 10 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" <= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 11 THEN (i.value #> m.q) = m.v
+            WHEN 12 THEN (i.value #> m.q) IS NULL OR (i.value #> m.q) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> m.q) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> m.q) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> m.q)) = 'number'
+            ELSE false END, false) = m.n))
     ORDER BY i.updated_at DESC, i.ns, i.key
     LIMIT %(limit)s OFFSET %(offset)s
 )
@@ -182,98 +193,109 @@ ORDER BY page.updated_at DESC, page.ns, page.key;
 -- object holding them, and the GIN index on value finds the items containing it first.
 WITH page AS MATERIALIZED (
     SELECT i.ns, i.key, i.updated_at FROM store_items AS i
+    CROSS JOIN LATERAL (  -- OFFSET 0: not inlined, so one lookup per slot per row
+    SELECT
+           CASE WHEN %(o1)s::int = 0 THEN NULL WHEN cardinality(%(p1)s::text[]) = 1
+                THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END AS j1,
+           CASE WHEN %(o2)s::int = 0 THEN NULL WHEN cardinality(%(p2)s::text[]) = 1
+                THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END AS j2,
+           CASE WHEN %(o3)s::int = 0 THEN NULL WHEN cardinality(%(p3)s::text[]) = 1
+                THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END AS j3,
+           CASE WHEN %(o4)s::int = 0 THEN NULL WHEN cardinality(%(p4)s::text[]) = 1
+                THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END AS j4
+    OFFSET 0) AS f
     WHERE i.value @> %(contains)s::jsonb
       AND i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
       AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
       AND (%(o1)s::int = 0 OR coalesce(CASE %(o1)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) > %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) >= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) < %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) <= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j1 = %(v1)s::jsonb
+            WHEN 2 THEN f.j1 = %(v1)s::jsonb
+            WHEN 3 THEN f.j1 > %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 4 THEN f.j1 >= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 5 THEN f.j1 < %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 6 THEN f.j1 <= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 7 THEN (f.j1 #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 8 THEN (f.j1 #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 9 THEN (f.j1 #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 10 THEN (f.j1 #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 11 THEN f.j1 = %(v1)s::jsonb
+            WHEN 12 THEN f.j1 IS NULL OR f.j1 = 'null'::jsonb
+            WHEN 13 THEN f.j1 = 'true'::jsonb
+            WHEN 14 THEN f.j1 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j1) = 'number'
             ELSE false END, false) <> (%(n1)s::int = 1))
       AND (%(o2)s::int = 0 OR coalesce(CASE %(o2)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) > %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) >= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) < %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) <= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j2 = %(v2)s::jsonb
+            WHEN 2 THEN f.j2 = %(v2)s::jsonb
+            WHEN 3 THEN f.j2 > %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 4 THEN f.j2 >= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 5 THEN f.j2 < %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 6 THEN f.j2 <= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 7 THEN (f.j2 #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 8 THEN (f.j2 #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 9 THEN (f.j2 #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 10 THEN (f.j2 #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 11 THEN f.j2 = %(v2)s::jsonb
+            WHEN 12 THEN f.j2 IS NULL OR f.j2 = 'null'::jsonb
+            WHEN 13 THEN f.j2 = 'true'::jsonb
+            WHEN 14 THEN f.j2 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j2) = 'number'
             ELSE false END, false) <> (%(n2)s::int = 1))
       AND (%(o3)s::int = 0 OR coalesce(CASE %(o3)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) > %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) >= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) < %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) <= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j3 = %(v3)s::jsonb
+            WHEN 2 THEN f.j3 = %(v3)s::jsonb
+            WHEN 3 THEN f.j3 > %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 4 THEN f.j3 >= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 5 THEN f.j3 < %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 6 THEN f.j3 <= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 7 THEN (f.j3 #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 8 THEN (f.j3 #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 9 THEN (f.j3 #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 10 THEN (f.j3 #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 11 THEN f.j3 = %(v3)s::jsonb
+            WHEN 12 THEN f.j3 IS NULL OR f.j3 = 'null'::jsonb
+            WHEN 13 THEN f.j3 = 'true'::jsonb
+            WHEN 14 THEN f.j3 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j3) = 'number'
             ELSE false END, false) <> (%(n3)s::int = 1))
       AND (%(o4)s::int = 0 OR coalesce(CASE %(o4)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) > %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) >= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) < %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) <= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j4 = %(v4)s::jsonb
+            WHEN 2 THEN f.j4 = %(v4)s::jsonb
+            WHEN 3 THEN f.j4 > %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 4 THEN f.j4 >= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 5 THEN f.j4 < %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 6 THEN f.j4 <= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 7 THEN (f.j4 #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 8 THEN (f.j4 #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 9 THEN (f.j4 #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 10 THEN (f.j4 #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 11 THEN f.j4 = %(v4)s::jsonb
+            WHEN 12 THEN f.j4 IS NULL OR f.j4 = 'null'::jsonb
+            WHEN 13 THEN f.j4 = 'true'::jsonb
+            WHEN 14 THEN f.j4 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j4) = 'number'
             ELSE false END, false) <> (%(n4)s::int = 1))
       AND (%(more)s::jsonb IS NULL OR NOT EXISTS (
         SELECT 1 FROM (SELECT (c.x ->> 0)::int AS o, (c.x ->> 4)::text[] AS q, c.x -> 2 AS v,
                               (c.x ->> 3)::int = 1 AS n
-                       FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS f
-        WHERE coalesce(CASE f.o
-            WHEN 1 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
-            WHEN 2 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
-            WHEN 3 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) > f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) >= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) < f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) <= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" > (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" >= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" < (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" <= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
-            WHEN 12 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) IS NULL OR (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            ELSE false END, false) = f.n))
+                       FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS m
+        WHERE coalesce(CASE m.o
+            WHEN 1 THEN (i.value #> m.q) = m.v
+            WHEN 2 THEN (i.value #> m.q) = m.v
+            WHEN 3 THEN (i.value #> m.q) > m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 4 THEN (i.value #> m.q) >= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 5 THEN (i.value #> m.q) < m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 6 THEN (i.value #> m.q) <= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 7 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" > (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 8 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" >= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 9 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" < (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 10 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" <= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 11 THEN (i.value #> m.q) = m.v
+            WHEN 12 THEN (i.value #> m.q) IS NULL OR (i.value #> m.q) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> m.q) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> m.q) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> m.q)) = 'number'
+            ELSE false END, false) = m.n))
     ORDER BY i.updated_at DESC, i.ns, i.key
     LIMIT %(limit)s OFFSET %(offset)s
 )
@@ -302,98 +324,109 @@ query AS (
 candidates AS MATERIALIZED (
     SELECT i.ns, i.key, t.search_text, length(t.search_text)::float8 AS len
     FROM store_item_terms AS t JOIN store_items AS i USING (ns, key)
+    CROSS JOIN LATERAL (  -- OFFSET 0: not inlined, so one lookup per slot per row
+    SELECT
+           CASE WHEN %(o1)s::int = 0 THEN NULL WHEN cardinality(%(p1)s::text[]) = 1
+                THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END AS j1,
+           CASE WHEN %(o2)s::int = 0 THEN NULL WHEN cardinality(%(p2)s::text[]) = 1
+                THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END AS j2,
+           CASE WHEN %(o3)s::int = 0 THEN NULL WHEN cardinality(%(p3)s::text[]) = 1
+                THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END AS j3,
+           CASE WHEN %(o4)s::int = 0 THEN NULL WHEN cardinality(%(p4)s::text[]) = 1
+                THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END AS j4
+    OFFSET 0) AS f
     WHERE t.search @@ (SELECT tsq FROM query)
       AND i.ns >= %(lo)s AND (%(hi)s::text IS NULL OR i.ns < %(hi)s)
       AND (i.expires_at IS NULL OR i.expires_at > %(now)s)
       AND (%(o1)s::int = 0 OR coalesce(CASE %(o1)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) > %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) >= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) < %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) <= %(v1)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = %(v1)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p1)s::text[]) = 1 THEN i.value -> (%(p1)s::text[])[1] ELSE i.value #> %(p1)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j1 = %(v1)s::jsonb
+            WHEN 2 THEN f.j1 = %(v1)s::jsonb
+            WHEN 3 THEN f.j1 > %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 4 THEN f.j1 >= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 5 THEN f.j1 < %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 6 THEN f.j1 <= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
+            WHEN 7 THEN (f.j1 #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 8 THEN (f.j1 #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 9 THEN (f.j1 #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 10 THEN (f.j1 #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 11 THEN f.j1 = %(v1)s::jsonb
+            WHEN 12 THEN f.j1 IS NULL OR f.j1 = 'null'::jsonb
+            WHEN 13 THEN f.j1 = 'true'::jsonb
+            WHEN 14 THEN f.j1 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j1) = 'number'
             ELSE false END, false) <> (%(n1)s::int = 1))
       AND (%(o2)s::int = 0 OR coalesce(CASE %(o2)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) > %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) >= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) < %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) <= %(v2)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = %(v2)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p2)s::text[]) = 1 THEN i.value -> (%(p2)s::text[])[1] ELSE i.value #> %(p2)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j2 = %(v2)s::jsonb
+            WHEN 2 THEN f.j2 = %(v2)s::jsonb
+            WHEN 3 THEN f.j2 > %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 4 THEN f.j2 >= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 5 THEN f.j2 < %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 6 THEN f.j2 <= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
+            WHEN 7 THEN (f.j2 #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 8 THEN (f.j2 #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 9 THEN (f.j2 #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 10 THEN (f.j2 #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 11 THEN f.j2 = %(v2)s::jsonb
+            WHEN 12 THEN f.j2 IS NULL OR f.j2 = 'null'::jsonb
+            WHEN 13 THEN f.j2 = 'true'::jsonb
+            WHEN 14 THEN f.j2 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j2) = 'number'
             ELSE false END, false) <> (%(n2)s::int = 1))
       AND (%(o3)s::int = 0 OR coalesce(CASE %(o3)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) > %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) >= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) < %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) <= %(v3)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = %(v3)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p3)s::text[]) = 1 THEN i.value -> (%(p3)s::text[])[1] ELSE i.value #> %(p3)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j3 = %(v3)s::jsonb
+            WHEN 2 THEN f.j3 = %(v3)s::jsonb
+            WHEN 3 THEN f.j3 > %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 4 THEN f.j3 >= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 5 THEN f.j3 < %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 6 THEN f.j3 <= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
+            WHEN 7 THEN (f.j3 #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 8 THEN (f.j3 #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 9 THEN (f.j3 #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 10 THEN (f.j3 #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 11 THEN f.j3 = %(v3)s::jsonb
+            WHEN 12 THEN f.j3 IS NULL OR f.j3 = 'null'::jsonb
+            WHEN 13 THEN f.j3 = 'true'::jsonb
+            WHEN 14 THEN f.j3 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j3) = 'number'
             ELSE false END, false) <> (%(n3)s::int = 1))
       AND (%(o4)s::int = 0 OR coalesce(CASE %(o4)s::int
-            WHEN 1 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
-            WHEN 2 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
-            WHEN 3 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) > %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) >= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) < %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) <= %(v4)s::jsonb AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = %(v4)s::jsonb
-            WHEN 12 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) IS NULL OR (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(%(p4)s::text[]) = 1 THEN i.value -> (%(p4)s::text[])[1] ELSE i.value #> %(p4)s::text[] END)) = 'number'
+            WHEN 1 THEN f.j4 = %(v4)s::jsonb
+            WHEN 2 THEN f.j4 = %(v4)s::jsonb
+            WHEN 3 THEN f.j4 > %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 4 THEN f.j4 >= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 5 THEN f.j4 < %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 6 THEN f.j4 <= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
+            WHEN 7 THEN (f.j4 #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 8 THEN (f.j4 #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 9 THEN (f.j4 #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 10 THEN (f.j4 #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 11 THEN f.j4 = %(v4)s::jsonb
+            WHEN 12 THEN f.j4 IS NULL OR f.j4 = 'null'::jsonb
+            WHEN 13 THEN f.j4 = 'true'::jsonb
+            WHEN 14 THEN f.j4 = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof(f.j4) = 'number'
             ELSE false END, false) <> (%(n4)s::int = 1))
       AND (%(more)s::jsonb IS NULL OR NOT EXISTS (
         SELECT 1 FROM (SELECT (c.x ->> 0)::int AS o, (c.x ->> 4)::text[] AS q, c.x -> 2 AS v,
                               (c.x ->> 3)::int = 1 AS n
-                       FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS f
-        WHERE coalesce(CASE f.o
-            WHEN 1 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
-            WHEN 2 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
-            WHEN 3 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) > f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 4 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) >= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 5 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) < f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 6 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) <= f.v AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            WHEN 7 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" > (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 8 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" >= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 9 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" < (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 10 THEN ((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) #>> '{}') COLLATE "C" <= (f.v #>> '{}') AND jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'string'
-            WHEN 11 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = f.v
-            WHEN 12 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) IS NULL OR (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'null'::jsonb
-            WHEN 13 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'true'::jsonb
-            WHEN 14 THEN (CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END) = 'false'::jsonb
-            WHEN 15 THEN jsonb_typeof((CASE WHEN cardinality(f.q) = 1 THEN i.value -> (f.q)[1] ELSE i.value #> f.q END)) = 'number'
-            ELSE false END, false) = f.n))
+                       FROM jsonb_array_elements(%(more)s::jsonb) AS c (x)) AS m
+        WHERE coalesce(CASE m.o
+            WHEN 1 THEN (i.value #> m.q) = m.v
+            WHEN 2 THEN (i.value #> m.q) = m.v
+            WHEN 3 THEN (i.value #> m.q) > m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 4 THEN (i.value #> m.q) >= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 5 THEN (i.value #> m.q) < m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 6 THEN (i.value #> m.q) <= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
+            WHEN 7 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" > (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 8 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" >= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 9 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" < (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 10 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" <= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 11 THEN (i.value #> m.q) = m.v
+            WHEN 12 THEN (i.value #> m.q) IS NULL OR (i.value #> m.q) = 'null'::jsonb
+            WHEN 13 THEN (i.value #> m.q) = 'true'::jsonb
+            WHEN 14 THEN (i.value #> m.q) = 'false'::jsonb
+            WHEN 15 THEN jsonb_typeof((i.value #> m.q)) = 'number'
+            ELSE false END, false) = m.n))
 ),
 hits AS MATERIALIZED (
     SELECT c.ns, c.key, c.len, w.n,
