@@ -21,6 +21,7 @@ from langgraph.store.base import (
     BaseStore,
     GetOp,
     IndexConfig,
+    InvalidNamespaceError,
     Item,
     ListNamespacesOp,
     Op,
@@ -48,6 +49,7 @@ from genie_repo.models.items import (
 )
 from genie_repo.stores.base import Clock
 from genie_repo.stores.items import ItemStore
+from genie_repo.stores.items_params import InvalidNamespace
 from genie_repo.timestamps import utc_now
 
 log = logging.getLogger(__name__)
@@ -103,16 +105,20 @@ class GenieStore(BaseStore):
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
     ) -> Item | None:
         """BaseStore.get without building a batch (the hot path); same checks, same result."""
-        validate_op_namespace(GetOp(namespace, key))
-        found = self.store.get(namespace, str(key), refresh_ttl=self._refresh(refresh_ttl))
+        try:
+            found = self.store.get(namespace, str(key), refresh_ttl=self._refresh(refresh_ttl))
+        except InvalidNamespace as exc:
+            raise InvalidNamespaceError(str(exc)) from exc
         return None if found is None else _item(found)
 
     async def aget(
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
     ) -> Item | None:
-        validate_op_namespace(GetOp(namespace, key))
-        found = await self.async_store.get(namespace, str(key),
-                                           refresh_ttl=self._refresh(refresh_ttl))
+        try:
+            found = await self.async_store.get(namespace, str(key),
+                                               refresh_ttl=self._refresh(refresh_ttl))
+        except InvalidNamespace as exc:
+            raise InvalidNamespaceError(str(exc)) from exc
         return None if found is None else _item(found)
 
     def _refresh(self, refresh_ttl: bool | None) -> bool:

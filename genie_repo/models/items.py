@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Namespace = tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class StoredItem:
-    """One live item; `score` is the full-text relevance when a search had a query."""
+class StoredItem(NamedTuple):
+    """One live item; `score` is the full-text relevance when a search had a query. (A named
+    tuple: reads build many, and a tuple is the cheapest immutable record to build.)"""
 
     namespace: Namespace
     key: str

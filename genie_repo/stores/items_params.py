@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,21 +28,25 @@ OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
 _ORDERING = {"$gt": "gt", "$gte": "gte", "$lt": "lt", "$lte": "lte"}
 
 
+class InvalidNamespace(InvalidInput):
+    """A namespace LangGraph's rules refuse (the integration reports it as LangGraph does)."""
+
+
 def check_namespace(namespace: Sequence[str], *, allow_empty: bool = True) -> Namespace:
     """The namespace as a tuple; labels must be non-empty strings without '.' or NUL (the rules
-    LangGraph's stores apply), else InvalidInput (a ValueError)."""
+    LangGraph's stores apply), else InvalidNamespace (an InvalidInput, a ValueError)."""
     if isinstance(namespace, str):
-        raise InvalidInput(f"a namespace is a tuple of labels, got the string {namespace!r}")
+        raise InvalidNamespace(f"a namespace is a tuple of labels, got the string {namespace!r}")
     labels = tuple(namespace)
     if not labels and not allow_empty:
-        raise InvalidInput("Namespace cannot be empty.")
+        raise InvalidNamespace("Namespace cannot be empty.")
     for label in labels:
         if not isinstance(label, str):
-            raise InvalidInput(f"Invalid namespace label {label!r} found in {labels}: labels "
-                               f"must be strings, not {type(label).__name__}")
+            raise InvalidNamespace(f"Invalid namespace label {label!r} found in {labels}: "
+                                   f"labels must be strings, not {type(label).__name__}")
         if not label or "." in label or "\x00" in label:
-            raise InvalidInput(f"Invalid namespace label {label!r} found in {labels}: labels "
-                               "must be non-empty and contain no '.' or NUL")
+            raise InvalidNamespace(f"Invalid namespace label {label!r} found in {labels}: "
+                                   "labels must be non-empty and contain no '.' or NUL")
     return labels
 
 
@@ -66,7 +70,10 @@ def decode_label(label: str) -> str:
     return label
 
 
-def encode_namespace(namespace: Iterable[str]) -> str:
+def encode_namespace(namespace: Sequence[str]) -> str:
+    joined = SEPARATOR.join(namespace)
+    if "\x02" not in joined and joined.count(SEPARATOR) == len(namespace) - 1:
+        return joined  # no label holds a character that needs escaping
     return SEPARATOR.join(encode_label(label) for label in namespace)
 
 
