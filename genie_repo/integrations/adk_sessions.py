@@ -42,6 +42,7 @@ from google.adk.sessions.session import Session
 from genie_repo.aio import AsyncSessionStore
 from genie_repo.db.protocol import Database
 from genie_repo.errors import Conflict, NotFound
+from genie_repo.integrations.adk_events import construct, decode_event
 from genie_repo.models.sessions import Event as StoredEvent
 from genie_repo.models.sessions import Session as StoredSession
 from genie_repo.models.sessions import SessionKey, UserKey
@@ -105,8 +106,7 @@ class GenieSessionService(BaseSessionService):
         )
         if stored is None:
             return None
-        events = [] if recent == 0 else [Event.model_validate_json(e.payload)
-                                         for e in stored.events]
+        events = [] if recent == 0 else [decode_event(e.payload) for e in stored.events]
         return _session(stored, events)
 
     async def list_sessions(
@@ -211,13 +211,16 @@ def _stored_event(event: Event) -> StoredEvent:
 
 
 def _session(stored: StoredSession, events: list[Event]) -> Session:
-    session = Session(
-        id=stored.session_id,
-        app_name=stored.app_name,
-        user_id=stored.user_id,
-        state=stored.state,
-        events=events,
-        last_update_time=stored.updated_at.timestamp(),
-    )
-    session._storage_update_marker = str(stored.last_seq)
-    return session
+    """An ADK Session of stored values (built directly: they were validated when written),
+    marked with the stored revision."""
+    return construct(Session, {
+        "id": stored.session_id,
+        "app_name": stored.app_name,
+        "user_id": stored.user_id,
+        "state": stored.state,
+        "events": events,
+        "last_update_time": stored.updated_at.timestamp(),
+    }, set(_SESSION_FIELDS), {"_storage_update_marker": str(stored.last_seq)})
+
+
+_SESSION_FIELDS = frozenset(Session.model_fields)

@@ -467,20 +467,34 @@ class SessionStore(Store):
             user_states.setdefault(row["user_id"], {})["user:" + row["key"]] = loads_stored(
                 row["value"])
         return [
-            Session.model_construct(
-                app_name=app_name,
-                user_id=row["user_id"],
-                session_id=row["session_id"],
-                created_at=row["created_at"],
-                updated_at=row["updated_at"],
-                last_seq=row["last_seq"],
-                state={**decode_state(row["state"]), **app_state,
-                       **user_states.get(row["user_id"], {})},
-                events=[],
-                summaries={},
-            )
+            _listed_session({
+                "app_name": app_name,
+                "user_id": row["user_id"],
+                "session_id": row["session_id"],
+                "created_at": row["created_at"],
+                "updated_at": row["updated_at"],
+                "last_seq": row["last_seq"],
+                "state": {**decode_state(row["state"]), **app_state,
+                          **user_states.get(row["user_id"], {})},
+                "events": [],
+                "summaries": {},
+            })
             for row in rows
         ]
+
+
+_SESSION_FIELDS = frozenset(Session.model_fields)
+
+
+def _listed_session(values: dict[str, Any]) -> Session:
+    """A Session of values this store read, built without validation (what model_construct
+    does minus its per-call bookkeeping, which dominated listing thousands of sessions)."""
+    session = Session.__new__(Session)
+    object.__setattr__(session, "__dict__", values)
+    object.__setattr__(session, "__pydantic_fields_set__", set(_SESSION_FIELDS))
+    object.__setattr__(session, "__pydantic_extra__", None)
+    object.__setattr__(session, "__pydantic_private__", None)
+    return session
 
 
 def _by_seq(event: Event) -> int:
