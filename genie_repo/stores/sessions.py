@@ -474,7 +474,7 @@ class SessionStore(Store):
                 "created_at": row["created_at"],
                 "updated_at": row["updated_at"],
                 "last_seq": row["last_seq"],
-                "state": {**decode_state(row["state"]), **app_state,
+                "state": {**(loads_stored(row["state"]) if row["state"] else {}), **app_state,
                           **user_states.get(row["user_id"], {})},
                 "events": [],
                 "summaries": {},
