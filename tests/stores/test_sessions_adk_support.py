@@ -91,6 +91,16 @@ def test_a_stored_event_id_is_not_stored_again(store: SessionStore) -> None:
     assert store.append_event_at_seq(KEY, partial, expected_seq=2) is partial
 
 
+def race(store: SessionStore, n: int, seq: int, barrier: threading.Barrier,
+         outcomes: list[str]) -> None:
+    barrier.wait()
+    try:
+        store.append_event_at_seq(KEY, ev(seq * 2 + n, **{f"user:k{seq}": n}), expected_seq=seq)
+        outcomes.append("won")
+    except Conflict:
+        outcomes.append("stale")
+
+
 def test_concurrent_appends_at_one_revision_let_one_win(config: Config) -> None:
     databases = [open_database(config) for _ in range(2)]
     try:
@@ -99,17 +109,8 @@ def test_concurrent_appends_at_one_revision_let_one_win(config: Config) -> None:
         for round_ in range(10):
             barrier = threading.Barrier(2)
             outcomes: list[str] = []
-
-            def append(store: SessionStore, n: int, seq: int = round_) -> None:
-                barrier.wait()
-                try:
-                    store.append_event_at_seq(KEY, ev(seq * 2 + n, **{f"user:k{seq}": n}),
-                                              expected_seq=seq)
-                    outcomes.append("won")
-                except Conflict:
-                    outcomes.append("stale")
-
-            threads = [threading.Thread(target=append, args=(s, n)) for n, s in enumerate(stores)]
+            threads = [threading.Thread(target=race, args=(s, n, round_, barrier, outcomes))
+                       for n, s in enumerate(stores)]
             for t in threads:
                 t.start()
             for t in threads:
