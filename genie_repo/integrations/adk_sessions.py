@@ -206,7 +206,7 @@ def _stored_event(event: Event) -> StoredEvent:
         timestamp=moment(event.timestamp),
         branch=event.branch or "",
         state_delta=_session_util.make_json_safe_state(delta) if delta else {},
-        payload=event.model_dump_json(exclude_none=True),
+        payload=event.model_dump_json(exclude_none=True, exclude_defaults=True),
     )
 
 

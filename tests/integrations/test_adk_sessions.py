@@ -284,7 +284,7 @@ def test_events_round_trip_exactly(service: GenieSessionService) -> None:
 
 def test_stored_events_decode_like_full_validation() -> None:
     for event in [rich_event(), *tool_events(), delta_event({"a": None, "b": {"c": [1]}})]:
-        payload = event.model_dump_json(exclude_none=True)
+        payload = event.model_dump_json(exclude_none=True, exclude_defaults=True)
         decoded = decode_event(payload)
         assert decoded == Event.model_validate_json(payload) == event
         assert decoded.model_dump() == event.model_dump()
