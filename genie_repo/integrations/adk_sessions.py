@@ -162,6 +162,12 @@ class GenieSessionService(BaseSessionService):
         """Wait for running calls and stop the workers; the database stays open."""
         await self._store.aclose()
 
+    async def __aenter__(self) -> GenieSessionService:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
     # -- internals ----------------------------------------------------------------------------
 
     def _append_lock(self, session: Session) -> asyncio.Lock:
