@@ -5,9 +5,9 @@ JSON back into the same objects. Full validation of a stored event costs ~20 us,
 and google-genai's Python validators; reading a long session paid it per event. Instead, each
 model class gets a plan, made once from its field annotations, that builds instances directly
 from the decoded JSON (nested models, lists, dicts, sets, enums). A model, field or value the
-plan cannot rebuild exactly (bytes, datetimes, unions of models, extra fields, private state,
-other post-init hooks) makes that event fall back to `Event.model_validate_json`, so every event
-reads back equal to the one stored.
+plan cannot rebuild exactly (bytes, datetimes, unions of models, extra fields, values that
+validators transform, post-init hooks) makes that event fall back to `Event.model_validate_json`,
+so every event reads back equal to the one stored.
 """
 
 from __future__ import annotations
@@ -55,14 +55,22 @@ class _Plan:
         self.converters: dict[str, Convert | None] = {}
         self.template: dict[str, Any] = {}  # every field in declaration order, as validation
         self.fresh: list[tuple[str, Callable[[], Any]]] = []  # defaults made anew per instance
-        buildable = (cls.model_config.get("extra") != "allow" and not cls.__private_attributes__
-                     and (cls.model_post_init is BaseModel.model_post_init or cls is Event))
+        self.private = {name: attr.default for name, attr in cls.__private_attributes__.items()}
+        buildable = (cls.model_config.get("extra") != "allow" and _plain_validation(cls)
+                     and all(isinstance(v, _IMMUTABLE) and attr.default_factory is None
+                             for attr, v in zip(cls.__private_attributes__.values(),
+                                                self.private.values(), strict=True))
+                     and (cls.model_post_init is BaseModel.model_post_init or cls is Event
+                          or (self.private and cls.model_post_init.__name__
+                              == "init_private_attributes")))
         self.ignore_extra = cls.model_config.get("extra") == "ignore"
+        transformed = _transformed_fields(cls)
         for name, field in cls.model_fields.items():
             self.names[name] = name
             if field.alias:
                 self.names[field.alias] = name
-            self.converters[name] = _converter(field.annotation) if buildable else _unsupported
+            self.converters[name] = (_unsupported if not buildable else _empty_only
+                                     if name in transformed else _converter(field.annotation))
             self.template[name] = None
             if field.default_factory is not None:
                 if field.default_factory_takes_validated_data:
@@ -104,7 +112,7 @@ class _Plan:
         for name, make in self.fresh:
             if name not in fields_set:
                 values[name] = make()
-        return construct(self.cls, values, fields_set, None)
+        return construct(self.cls, values, fields_set, dict(self.private) if self.private else None)
 
 
 def construct(
@@ -119,6 +127,30 @@ def construct(
     setattr_(instance, "__pydantic_extra__", None)
     setattr_(instance, "__pydantic_private__", private)
     return instance
+def _plain_validation(cls: type[BaseModel]) -> bool:
+    """Whether model validation of stored JSON only checks it: no after/wrap model validators.
+    (A `before` one sees raw input, e.g. ADK's convenience keywords or genai's type-mismatch
+    warnings; stored JSON needs neither.)"""
+    return all(v.info.mode == "before"
+               for v in cls.__pydantic_decorators__.model_validators.values())
+
+
+def _transformed_fields(cls: type[BaseModel]) -> set[str]:
+    """Fields whose validation may change the value: field validators, validator metadata."""
+    names = {name for v in cls.__pydantic_decorators__.field_validators.values()
+             for name in v.info.fields}
+    if "*" in names:
+        names |= set(cls.model_fields)
+    return names | {name for name, field in cls.model_fields.items() if field.metadata}
+
+
+def _empty_only(value: Any) -> Any:
+    """A field with its own validator: rebuilt only when empty, else full validation."""
+    if type(value) in (dict, list) and not value:
+        return type(value)()
+    raise _Fallback
+
+
 _plans: dict[type[BaseModel], _Plan] = {}
 
 
