@@ -42,6 +42,15 @@ def _required() -> Any:
     raise _Fallback
 
 
+def _default_model(cls: type[BaseModel]) -> BaseModel:
+    """`cls()`, built by its plan when it has one (a default model, e.g. an empty EventActions,
+    is made for almost every event read)."""
+    try:
+        return _plan(cls).build({})
+    except _Fallback:
+        return cls()
+
+
 def _as_float(value: Any) -> Any:
     return float(value) if type(value) is int else value
 
@@ -75,7 +84,10 @@ class _Plan:
             if field.default_factory is not None:
                 if field.default_factory_takes_validated_data:
                     buildable = False
-                self.fresh.append((name, field.default_factory))  # type: ignore[arg-type]
+                factory = field.default_factory
+                if isinstance(factory, type) and issubclass(factory, BaseModel):
+                    factory = functools.partial(_default_model, factory)
+                self.fresh.append((name, factory))  # type: ignore[arg-type]
             elif field.is_required():
                 self.fresh.append((name, _required))
             elif isinstance(field.default, _IMMUTABLE):

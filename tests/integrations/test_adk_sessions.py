@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.openapi.models import APIKey, APIKeyIn
+from google.adk.auth.auth_credential import AuthCredential, AuthCredentialTypes
+from google.adk.auth.auth_tool import AuthConfig
 from google.adk.errors import StaleSessionError
 from google.adk.errors.already_exists_error import AlreadyExistsError
 from google.adk.errors.session_not_found_error import SessionNotFoundError
@@ -282,14 +285,27 @@ def test_events_round_trip_exactly(service: GenieSessionService) -> None:
     run(scenario())
 
 
-def test_stored_events_decode_like_full_validation() -> None:
+def test_stored_events_decode_like_full_validation(monkeypatch: pytest.MonkeyPatch) -> None:
     for event in [rich_event(), *tool_events(), delta_event({"a": None, "b": {"c": [1]}})]:
-        payload = event.model_dump_json(exclude_none=True, exclude_defaults=True)
-        decoded = decode_event(payload)
-        assert decoded == Event.model_validate_json(payload) == event
-        assert decoded.model_dump() == event.model_dump()
-        decoded.actions.state_delta["mutated"] = 1  # nothing is shared between reads
-        assert "mutated" not in decode_event(payload).actions.state_delta
+        for payload in (event.model_dump_json(exclude_none=True, exclude_defaults=True),
+                        event.model_dump_json(exclude_none=True)):
+            decoded = decode_event(payload)
+            assert decoded == Event.model_validate_json(payload) == event
+            assert decoded.model_dump() == event.model_dump()
+            decoded.actions.state_delta["mutated"] = 1  # nothing is shared between reads
+            assert "mutated" not in decode_event(payload).actions.state_delta
+    # ADK redacts credentials when it serialises auth requests: what comes back is what full
+    # validation of the stored JSON gives.
+    scheme = APIKey(**{"in": APIKeyIn.header, "name": "X-Key"})
+    asking = Event(author="model", actions=EventActions(requested_auth_configs={
+        "c1": AuthConfig(auth_scheme=scheme, raw_auth_credential=AuthCredential(
+            auth_type=AuthCredentialTypes.API_KEY, api_key="secret"))}))
+    payload = asking.model_dump_json(exclude_none=True, exclude_defaults=True)
+    assert decode_event(payload) == Event.model_validate_json(payload)
+    # Ordinary events never pay for full validation.
+    monkeypatch.setattr(Event, "model_validate_json", None)
+    for event in [rich_event(), *tool_events()[:2]]:
+        assert decode_event(event.model_dump_json(exclude_none=True)) == event
 
 
 def test_partial_events_are_not_stored(service: GenieSessionService) -> None:
