@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.core import Bench, Study
-from bench.suites import aio, approvals, checkpoints, cron, memories, scale, sessions, storage
+from bench.suites import adk, aio, approvals, checkpoints, cron, memories, scale, sessions, storage
 
 
 def all_benches() -> list[Bench]:
@@ -14,6 +14,7 @@ def all_benches() -> list[Bench]:
         *cron.benches(),
         *approvals.benches(),
         *aio.benches(),
+        *adk.benches(),
     ]
 
 
