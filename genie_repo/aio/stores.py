@@ -678,6 +678,51 @@ class AsyncSessionStore(AsyncStore[SessionStore]):
         """
         return await self._run(self.store.enqueue_summary_job, key, summarizer, filter_key)
 
+    async def create_new_session(
+        self,
+        key: SessionKey,
+        state: Mapping[str, Any] | None = None,
+    ) -> Session:
+        """Create a session that must not exist yet, with initial state routed like an event
+        delta, in one transaction. Conflict (and nothing written) when the id is taken.
+        """
+        return await self._run(self.store.create_new_session, key, state)
+
+    async def append_event_at_seq(
+        self,
+        key: SessionKey,
+        event: Event,
+        *,
+        expected_seq: int,
+        updated_at: datetime | None = None,
+    ) -> Event:
+        """append_event, only while the session's `last_seq` is still `expected_seq`: checked
+        and written in one transaction, so of two writers holding the same revision exactly one
+        wins. The session's `updated_at` becomes `updated_at` (default: now). Returns the event
+        with its seq; an event id already stored returns its stored seq and writes nothing.
+        Conflict when the revision moved on, NotFound when the session is missing; nothing is
+        written in either case.
+        """
+        return await self._run(
+            self.store.append_event_at_seq,
+            key,
+            event,
+            expected_seq=expected_seq,
+            updated_at=updated_at,
+        )
+
+    async def list_app_sessions(
+        self,
+        app_name: str,
+        *,
+        user_id: str | None = None,
+    ) -> list[Session]:
+        """Every session of the app, or of one user of it, least recently updated first (ties
+        by user_id, session_id), each with merged state and no events. Three statements,
+        however many sessions.
+        """
+        return await self._run(self.store.list_app_sessions, app_name, user_id=user_id)
+
 
 class AsyncShortMemoryStore(AsyncStore[ShortMemoryStore]):
     """Async twin of ShortMemoryStore.

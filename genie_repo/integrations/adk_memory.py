@@ -24,7 +24,6 @@ from google.adk.memory.memory_entry import MemoryEntry
 from google.adk.sessions.session import Session
 from google.genai import types
 
-from genie_repo.aio import AsyncTwin
 from genie_repo.db.protocol import Database
 from genie_repo.errors import InvalidInput
 from genie_repo.models.memories import MemoryKey
@@ -126,17 +125,14 @@ class AdkMemoryBackend(Store):
                     MemoryKey(owner.app_name, owner.user_id, str(memory_id)))
 
 
-class AsyncAdkMemoryBackend(AsyncTwin[AdkMemoryBackend]):
-    """The backend's methods, awaitable on the async store machinery."""
-
-
 class GenieMemoryService(BaseMemoryService):
     """ADK memory service over a genie_repo `Database` (SQLite or PostgreSQL). Pass it to
     `Runner(memory_service=...)`. `max_results` bounds the entries one search returns. The
     database stays the caller's to close."""
 
     def __init__(self, db: Database, *, max_results: int = 100) -> None:
-        self._backend = AsyncAdkMemoryBackend(db)
+        self._runner = db.async_runner()  # the async path every genie_repo store takes
+        self._backend = AdkMemoryBackend(self._runner.database)
         self._max_results = check_limit(max_results)
 
     async def add_session_to_memory(self, session: Session) -> None:
@@ -177,14 +173,14 @@ class GenieMemoryService(BaseMemoryService):
                 author=memory.author, timestamp=memory.timestamp,
                 custom_metadata=_metadata({**memory.custom_metadata, **(custom_metadata or {})}),
             ))
-        await self._backend.add_entries(UserKey(app_name, user_id), "", drafts)
+        await self._runner.run(self._backend.add_entries, UserKey(app_name, user_id), "", drafts)
 
     async def search_memory(
         self, *, app_name: str, user_id: str, query: str
     ) -> SearchMemoryResponse:
         """The user's entries matching any word of `query`, best first."""
-        entries: list[MemoryEntry] = await self._backend.search(
-            UserKey(app_name, user_id), query, self._max_results)
+        entries = await self._runner.run(
+            self._backend.search, UserKey(app_name, user_id), query, self._max_results)
         return SearchMemoryResponse(memories=entries)
 
     async def delete_memory(
@@ -192,11 +188,11 @@ class GenieMemoryService(BaseMemoryService):
     ) -> None:
         """Delete the entry with this id (`MemoryEntry.id` from a search), or every memory of
         the user when `memory_id` is None."""
-        await self._backend.delete(UserKey(app_name, user_id), memory_id)
+        await self._runner.run(self._backend.delete, UserKey(app_name, user_id), memory_id)
 
     async def close(self) -> None:
-        """Wait for running calls and stop the workers; the database stays open."""
-        await self._backend.aclose()
+        """Nothing of its own to release: the database, and its async path, stay the
+        caller's to close."""
 
     async def _add(
         self,
@@ -218,7 +214,8 @@ class GenieMemoryService(BaseMemoryService):
             if event.content is not None and (text := content_text(event.content)).strip()
         ]
         if drafts:
-            await self._backend.add_entries(UserKey(app_name, user_id), session_id, drafts)
+            await self._runner.run(
+                self._backend.add_entries, UserKey(app_name, user_id), session_id, drafts)
 
 
 def content_text(content: types.Content) -> str:
