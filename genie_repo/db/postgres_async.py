@@ -4,6 +4,7 @@
 `await_only` when the store code calling it runs under `run` (see `genie_repo.db.bridge`).
 Called from anywhere else (a store's own background worker thread), it takes the synchronous
 path of the database it belongs to.
+
 One statement is one await of one coroutine (take a connection, execute, fetch, give it back), so
 a call costs one greenlet round trip per statement, on top of psycopg's own async I/O.
 
