@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench.core import Bench, Study
 from bench.suites import (
+    adk,
     aio,
     approvals,
     checkpoints,
@@ -25,6 +26,7 @@ def all_benches() -> list[Bench]:
         *cron.benches(),
         *approvals.benches(),
         *aio.benches(),
+        *adk.benches(),
     ]
 
 

@@ -79,8 +79,9 @@ class GenieStore(BaseStore):
     ) -> None:
         self.ttl_config = _check_ttl_config(ttl)
         self.index_config = index
-        self.store = ItemStore(db, clock=clock, index_fields=_index_fields(index))
-        self.async_store = AsyncItemStore.wrap(self.store)
+        fields = _index_fields(index)
+        self.store = ItemStore(db, clock=clock, index_fields=fields)
+        self.async_store = AsyncItemStore(db, clock=clock, index_fields=fields)
         self._sweeper: threading.Thread | None = None
         self._stop_sweeping = threading.Event()
 
