@@ -98,10 +98,14 @@ WITH page AS MATERIALIZED (
             WHEN 4 THEN f.j1 >= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
             WHEN 5 THEN f.j1 < %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
             WHEN 6 THEN f.j1 <= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
-            WHEN 7 THEN (f.j1 #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
-            WHEN 8 THEN (f.j1 #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
-            WHEN 9 THEN (f.j1 #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
-            WHEN 10 THEN (f.j1 #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 7 THEN (f.j1 #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j1) = 'string'
+            WHEN 8 THEN (f.j1 #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j1) = 'string'
+            WHEN 9 THEN (f.j1 #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j1) = 'string'
+            WHEN 10 THEN (f.j1 #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j1) = 'string'
             WHEN 11 THEN f.j1 = %(v1)s::jsonb
             WHEN 12 THEN f.j1 IS NULL OR f.j1 = 'null'::jsonb
             WHEN 13 THEN f.j1 = 'true'::jsonb
@@ -115,10 +119,14 @@ WITH page AS MATERIALIZED (
             WHEN 4 THEN f.j2 >= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
             WHEN 5 THEN f.j2 < %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
             WHEN 6 THEN f.j2 <= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
-            WHEN 7 THEN (f.j2 #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
-            WHEN 8 THEN (f.j2 #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
-            WHEN 9 THEN (f.j2 #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
-            WHEN 10 THEN (f.j2 #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 7 THEN (f.j2 #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j2) = 'string'
+            WHEN 8 THEN (f.j2 #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j2) = 'string'
+            WHEN 9 THEN (f.j2 #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j2) = 'string'
+            WHEN 10 THEN (f.j2 #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j2) = 'string'
             WHEN 11 THEN f.j2 = %(v2)s::jsonb
             WHEN 12 THEN f.j2 IS NULL OR f.j2 = 'null'::jsonb
             WHEN 13 THEN f.j2 = 'true'::jsonb
@@ -132,10 +140,14 @@ WITH page AS MATERIALIZED (
             WHEN 4 THEN f.j3 >= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
             WHEN 5 THEN f.j3 < %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
             WHEN 6 THEN f.j3 <= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
-            WHEN 7 THEN (f.j3 #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
-            WHEN 8 THEN (f.j3 #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
-            WHEN 9 THEN (f.j3 #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
-            WHEN 10 THEN (f.j3 #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 7 THEN (f.j3 #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j3) = 'string'
+            WHEN 8 THEN (f.j3 #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j3) = 'string'
+            WHEN 9 THEN (f.j3 #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j3) = 'string'
+            WHEN 10 THEN (f.j3 #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j3) = 'string'
             WHEN 11 THEN f.j3 = %(v3)s::jsonb
             WHEN 12 THEN f.j3 IS NULL OR f.j3 = 'null'::jsonb
             WHEN 13 THEN f.j3 = 'true'::jsonb
@@ -149,10 +161,14 @@ WITH page AS MATERIALIZED (
             WHEN 4 THEN f.j4 >= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
             WHEN 5 THEN f.j4 < %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
             WHEN 6 THEN f.j4 <= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
-            WHEN 7 THEN (f.j4 #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
-            WHEN 8 THEN (f.j4 #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
-            WHEN 9 THEN (f.j4 #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
-            WHEN 10 THEN (f.j4 #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 7 THEN (f.j4 #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j4) = 'string'
+            WHEN 8 THEN (f.j4 #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j4) = 'string'
+            WHEN 9 THEN (f.j4 #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j4) = 'string'
+            WHEN 10 THEN (f.j4 #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j4) = 'string'
             WHEN 11 THEN f.j4 = %(v4)s::jsonb
             WHEN 12 THEN f.j4 IS NULL OR f.j4 = 'null'::jsonb
             WHEN 13 THEN f.j4 = 'true'::jsonb
@@ -170,10 +186,14 @@ WITH page AS MATERIALIZED (
             WHEN 4 THEN (i.value #> m.q) >= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
             WHEN 5 THEN (i.value #> m.q) < m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
             WHEN 6 THEN (i.value #> m.q) <= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
-            WHEN 7 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" > (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
-            WHEN 8 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" >= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
-            WHEN 9 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" < (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
-            WHEN 10 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" <= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 7 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" > (m.v #>> '{}')
+                        AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 8 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" >= (m.v #>> '{}')
+                        AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 9 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" < (m.v #>> '{}')
+                        AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 10 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" <= (m.v #>> '{}')
+                         AND jsonb_typeof((i.value #> m.q)) = 'string'
             WHEN 11 THEN (i.value #> m.q) = m.v
             WHEN 12 THEN (i.value #> m.q) IS NULL OR (i.value #> m.q) = 'null'::jsonb
             WHEN 13 THEN (i.value #> m.q) = 'true'::jsonb
@@ -214,10 +234,14 @@ WITH page AS MATERIALIZED (
             WHEN 4 THEN f.j1 >= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
             WHEN 5 THEN f.j1 < %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
             WHEN 6 THEN f.j1 <= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
-            WHEN 7 THEN (f.j1 #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
-            WHEN 8 THEN (f.j1 #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
-            WHEN 9 THEN (f.j1 #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
-            WHEN 10 THEN (f.j1 #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 7 THEN (f.j1 #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j1) = 'string'
+            WHEN 8 THEN (f.j1 #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j1) = 'string'
+            WHEN 9 THEN (f.j1 #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j1) = 'string'
+            WHEN 10 THEN (f.j1 #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j1) = 'string'
             WHEN 11 THEN f.j1 = %(v1)s::jsonb
             WHEN 12 THEN f.j1 IS NULL OR f.j1 = 'null'::jsonb
             WHEN 13 THEN f.j1 = 'true'::jsonb
@@ -231,10 +255,14 @@ WITH page AS MATERIALIZED (
             WHEN 4 THEN f.j2 >= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
             WHEN 5 THEN f.j2 < %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
             WHEN 6 THEN f.j2 <= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
-            WHEN 7 THEN (f.j2 #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
-            WHEN 8 THEN (f.j2 #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
-            WHEN 9 THEN (f.j2 #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
-            WHEN 10 THEN (f.j2 #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 7 THEN (f.j2 #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j2) = 'string'
+            WHEN 8 THEN (f.j2 #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j2) = 'string'
+            WHEN 9 THEN (f.j2 #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j2) = 'string'
+            WHEN 10 THEN (f.j2 #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j2) = 'string'
             WHEN 11 THEN f.j2 = %(v2)s::jsonb
             WHEN 12 THEN f.j2 IS NULL OR f.j2 = 'null'::jsonb
             WHEN 13 THEN f.j2 = 'true'::jsonb
@@ -248,10 +276,14 @@ WITH page AS MATERIALIZED (
             WHEN 4 THEN f.j3 >= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
             WHEN 5 THEN f.j3 < %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
             WHEN 6 THEN f.j3 <= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
-            WHEN 7 THEN (f.j3 #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
-            WHEN 8 THEN (f.j3 #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
-            WHEN 9 THEN (f.j3 #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
-            WHEN 10 THEN (f.j3 #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 7 THEN (f.j3 #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j3) = 'string'
+            WHEN 8 THEN (f.j3 #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j3) = 'string'
+            WHEN 9 THEN (f.j3 #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j3) = 'string'
+            WHEN 10 THEN (f.j3 #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j3) = 'string'
             WHEN 11 THEN f.j3 = %(v3)s::jsonb
             WHEN 12 THEN f.j3 IS NULL OR f.j3 = 'null'::jsonb
             WHEN 13 THEN f.j3 = 'true'::jsonb
@@ -265,10 +297,14 @@ WITH page AS MATERIALIZED (
             WHEN 4 THEN f.j4 >= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
             WHEN 5 THEN f.j4 < %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
             WHEN 6 THEN f.j4 <= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
-            WHEN 7 THEN (f.j4 #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
-            WHEN 8 THEN (f.j4 #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
-            WHEN 9 THEN (f.j4 #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
-            WHEN 10 THEN (f.j4 #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 7 THEN (f.j4 #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j4) = 'string'
+            WHEN 8 THEN (f.j4 #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j4) = 'string'
+            WHEN 9 THEN (f.j4 #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j4) = 'string'
+            WHEN 10 THEN (f.j4 #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j4) = 'string'
             WHEN 11 THEN f.j4 = %(v4)s::jsonb
             WHEN 12 THEN f.j4 IS NULL OR f.j4 = 'null'::jsonb
             WHEN 13 THEN f.j4 = 'true'::jsonb
@@ -286,10 +322,14 @@ WITH page AS MATERIALIZED (
             WHEN 4 THEN (i.value #> m.q) >= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
             WHEN 5 THEN (i.value #> m.q) < m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
             WHEN 6 THEN (i.value #> m.q) <= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
-            WHEN 7 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" > (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
-            WHEN 8 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" >= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
-            WHEN 9 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" < (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
-            WHEN 10 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" <= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 7 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" > (m.v #>> '{}')
+                        AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 8 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" >= (m.v #>> '{}')
+                        AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 9 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" < (m.v #>> '{}')
+                        AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 10 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" <= (m.v #>> '{}')
+                         AND jsonb_typeof((i.value #> m.q)) = 'string'
             WHEN 11 THEN (i.value #> m.q) = m.v
             WHEN 12 THEN (i.value #> m.q) IS NULL OR (i.value #> m.q) = 'null'::jsonb
             WHEN 13 THEN (i.value #> m.q) = 'true'::jsonb
@@ -345,10 +385,14 @@ candidates AS MATERIALIZED (
             WHEN 4 THEN f.j1 >= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
             WHEN 5 THEN f.j1 < %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
             WHEN 6 THEN f.j1 <= %(v1)s::jsonb AND jsonb_typeof(f.j1) = 'number'
-            WHEN 7 THEN (f.j1 #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
-            WHEN 8 THEN (f.j1 #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
-            WHEN 9 THEN (f.j1 #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
-            WHEN 10 THEN (f.j1 #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}') AND jsonb_typeof(f.j1) = 'string'
+            WHEN 7 THEN (f.j1 #>> '{}') COLLATE "C" > (%(v1)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j1) = 'string'
+            WHEN 8 THEN (f.j1 #>> '{}') COLLATE "C" >= (%(v1)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j1) = 'string'
+            WHEN 9 THEN (f.j1 #>> '{}') COLLATE "C" < (%(v1)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j1) = 'string'
+            WHEN 10 THEN (f.j1 #>> '{}') COLLATE "C" <= (%(v1)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j1) = 'string'
             WHEN 11 THEN f.j1 = %(v1)s::jsonb
             WHEN 12 THEN f.j1 IS NULL OR f.j1 = 'null'::jsonb
             WHEN 13 THEN f.j1 = 'true'::jsonb
@@ -362,10 +406,14 @@ candidates AS MATERIALIZED (
             WHEN 4 THEN f.j2 >= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
             WHEN 5 THEN f.j2 < %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
             WHEN 6 THEN f.j2 <= %(v2)s::jsonb AND jsonb_typeof(f.j2) = 'number'
-            WHEN 7 THEN (f.j2 #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
-            WHEN 8 THEN (f.j2 #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
-            WHEN 9 THEN (f.j2 #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
-            WHEN 10 THEN (f.j2 #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}') AND jsonb_typeof(f.j2) = 'string'
+            WHEN 7 THEN (f.j2 #>> '{}') COLLATE "C" > (%(v2)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j2) = 'string'
+            WHEN 8 THEN (f.j2 #>> '{}') COLLATE "C" >= (%(v2)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j2) = 'string'
+            WHEN 9 THEN (f.j2 #>> '{}') COLLATE "C" < (%(v2)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j2) = 'string'
+            WHEN 10 THEN (f.j2 #>> '{}') COLLATE "C" <= (%(v2)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j2) = 'string'
             WHEN 11 THEN f.j2 = %(v2)s::jsonb
             WHEN 12 THEN f.j2 IS NULL OR f.j2 = 'null'::jsonb
             WHEN 13 THEN f.j2 = 'true'::jsonb
@@ -379,10 +427,14 @@ candidates AS MATERIALIZED (
             WHEN 4 THEN f.j3 >= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
             WHEN 5 THEN f.j3 < %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
             WHEN 6 THEN f.j3 <= %(v3)s::jsonb AND jsonb_typeof(f.j3) = 'number'
-            WHEN 7 THEN (f.j3 #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
-            WHEN 8 THEN (f.j3 #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
-            WHEN 9 THEN (f.j3 #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
-            WHEN 10 THEN (f.j3 #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}') AND jsonb_typeof(f.j3) = 'string'
+            WHEN 7 THEN (f.j3 #>> '{}') COLLATE "C" > (%(v3)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j3) = 'string'
+            WHEN 8 THEN (f.j3 #>> '{}') COLLATE "C" >= (%(v3)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j3) = 'string'
+            WHEN 9 THEN (f.j3 #>> '{}') COLLATE "C" < (%(v3)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j3) = 'string'
+            WHEN 10 THEN (f.j3 #>> '{}') COLLATE "C" <= (%(v3)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j3) = 'string'
             WHEN 11 THEN f.j3 = %(v3)s::jsonb
             WHEN 12 THEN f.j3 IS NULL OR f.j3 = 'null'::jsonb
             WHEN 13 THEN f.j3 = 'true'::jsonb
@@ -396,10 +448,14 @@ candidates AS MATERIALIZED (
             WHEN 4 THEN f.j4 >= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
             WHEN 5 THEN f.j4 < %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
             WHEN 6 THEN f.j4 <= %(v4)s::jsonb AND jsonb_typeof(f.j4) = 'number'
-            WHEN 7 THEN (f.j4 #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
-            WHEN 8 THEN (f.j4 #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
-            WHEN 9 THEN (f.j4 #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
-            WHEN 10 THEN (f.j4 #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}') AND jsonb_typeof(f.j4) = 'string'
+            WHEN 7 THEN (f.j4 #>> '{}') COLLATE "C" > (%(v4)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j4) = 'string'
+            WHEN 8 THEN (f.j4 #>> '{}') COLLATE "C" >= (%(v4)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j4) = 'string'
+            WHEN 9 THEN (f.j4 #>> '{}') COLLATE "C" < (%(v4)s::jsonb #>> '{}')
+                        AND jsonb_typeof(f.j4) = 'string'
+            WHEN 10 THEN (f.j4 #>> '{}') COLLATE "C" <= (%(v4)s::jsonb #>> '{}')
+                         AND jsonb_typeof(f.j4) = 'string'
             WHEN 11 THEN f.j4 = %(v4)s::jsonb
             WHEN 12 THEN f.j4 IS NULL OR f.j4 = 'null'::jsonb
             WHEN 13 THEN f.j4 = 'true'::jsonb
@@ -417,10 +473,14 @@ candidates AS MATERIALIZED (
             WHEN 4 THEN (i.value #> m.q) >= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
             WHEN 5 THEN (i.value #> m.q) < m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
             WHEN 6 THEN (i.value #> m.q) <= m.v AND jsonb_typeof((i.value #> m.q)) = 'number'
-            WHEN 7 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" > (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
-            WHEN 8 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" >= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
-            WHEN 9 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" < (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
-            WHEN 10 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" <= (m.v #>> '{}') AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 7 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" > (m.v #>> '{}')
+                        AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 8 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" >= (m.v #>> '{}')
+                        AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 9 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" < (m.v #>> '{}')
+                        AND jsonb_typeof((i.value #> m.q)) = 'string'
+            WHEN 10 THEN ((i.value #> m.q) #>> '{}') COLLATE "C" <= (m.v #>> '{}')
+                         AND jsonb_typeof((i.value #> m.q)) = 'string'
             WHEN 11 THEN (i.value #> m.q) = m.v
             WHEN 12 THEN (i.value #> m.q) IS NULL OR (i.value #> m.q) = 'null'::jsonb
             WHEN 13 THEN (i.value #> m.q) = 'true'::jsonb
