@@ -50,12 +50,16 @@ from genie_repo.stores.text_search import (
     query_needles,
     tsquery_expression,
 )
-from genie_repo.timestamps import utc_now
+from genie_repo.timestamps import to_sqlite_text, utc_now
 
 _decode = json.JSONDecoder().raw_decode  # json.loads without its whitespace regexes
 
 MAX_TTL_MINUTES = 60.0 * 24 * 365 * 1000
 """Longest time to live (a thousand years; longer would overflow a datetime)."""
+
+
+_Refresh = tuple[str, str, datetime]
+"""(encoded namespace, key, new expires_at) of an item a read refreshes."""
 
 
 @dataclass(slots=True)
@@ -114,10 +118,11 @@ class ItemStore(Store):
         """The live item, or None. With refresh_ttl, an item that has a ttl gets it anew.
         (The hot path: `apply([GetItem(...)])` without building a batch.)"""
         labels = check_namespace(namespace)
-        where = {"ns": encode_namespace(labels), "key": check_key(key), "now": self.now()}
+        now = self.now()
+        where = {"ns": encode_namespace(labels), "key": check_key(key), "now": now}
         found, refresh = self._find(labels, where, refresh_ttl)
         if refresh:
-            self.db.execute("items.refresh", refresh)
+            self._refresh([refresh], now)
         return found
 
     def put(
@@ -200,18 +205,15 @@ class ItemStore(Store):
             self._write(next(iter(writes.values())))
             return results
         if not writes and len(reads) == 1:
-            for refresh in self._run_read(reads[0], results, now):
-                self.db.execute("items.refresh", refresh)
+            self._refresh(self._run_read(reads[0], results, now), now)
             return results
         with self.db.transaction(readonly=not writes and not _may_refresh(reads)):
             if len(reads) > 1:
                 self.db.execute("items.pin_snapshot", {})
-            refreshes = []
+            refreshes: list[_Refresh] = []
             for read in reads:
                 refreshes += self._run_read(read, results, now)
-            for refresh in refreshes:
-                if (refresh["ns"], refresh["key"]) not in writes:
-                    self.db.execute("items.refresh", refresh)
+            self._refresh([r for r in refreshes if (r[0], r[1]) not in writes], now)
             for write in writes.values():
                 self._write(write)
         return results
@@ -288,8 +290,17 @@ class ItemStore(Store):
         return json.dumps([{"text": n.text, "match": expression(n.terms), "whole": n.whole_pattern}
                            for n in needles], ensure_ascii=False)
 
+    def _refresh(self, refreshes: list[_Refresh], now: datetime) -> None:
+        """Give the items read their ttl anew, in one statement."""
+        if not refreshes:
+            return
+        text = to_sqlite_text if self.db.dialect == "sqlite" else datetime.isoformat
+        rows = [[ns, key, text(expires_at)] for ns, key, expires_at in refreshes]
+        self.db.execute("items.refresh", {"refreshes": json.dumps(rows, ensure_ascii=False),
+                                          "now": now})
+
     def _find(self, namespace: Namespace, where: dict[str, Any], refresh_ttl: bool
-              ) -> tuple[StoredItem | None, dict[str, Any] | None]:
+              ) -> tuple[StoredItem | None, _Refresh | None]:
         """The live item `where` names, and the TTL refresh to run if one is due."""
         found = self.db.fetch_value("items.find", where)
         if found is None:
@@ -299,31 +310,24 @@ class ItemStore(Store):
                           datetime.fromisoformat(updated_at))
         if not refresh_ttl or ttl_minutes is None:
             return item, None
-        now = where["now"]
-        return item, {"ns": where["ns"], "key": where["key"], "now": now,
-                      "expires_at": now + timedelta(minutes=ttl_minutes)}
+        return item, (where["ns"], where["key"], where["now"] + timedelta(minutes=ttl_minutes))
 
     def _run_read(self, read: _Read, results: list[ItemResult], now: datetime
-                  ) -> list[dict[str, Any]]:
+                  ) -> list[_Refresh]:
         """Store the read's result; return the TTL refreshes it asks for."""
         if read.kind == "get":
             results[read.index], refresh = self._find(read.namespace, read.params, read.refresh)
             return [refresh] if refresh else []
-        elif read.kind == "search":
-            rows = self.db.fetch_all(read.query, read.params)
-            namespaces = {ns: decode_namespace(ns) for ns in {r["ns"] for r in rows}}
-            results[read.index] = [_item(namespaces[r["ns"]], r["key"], r) for r in rows]
-        else:
-            rows = self.db.fetch_all(read.query, read.params)
+        rows = self.db.fetch_all(read.query, read.params)
+        if read.kind == "list":
             results[read.index] = [decode_namespace(r["ns"]) for r in rows]
             return []
+        namespaces = {ns: decode_namespace(ns) for ns in {r["ns"] for r in rows}}
+        results[read.index] = [_item(namespaces[r["ns"]], r["key"], r) for r in rows]
         if not read.refresh:
             return []
-        return [
-            {"ns": r["ns"], "key": r["key"], "now": now,
-             "expires_at": now + timedelta(minutes=r["ttl_minutes"])}
-            for r in rows if r["ttl_minutes"] is not None
-        ]
+        return [(r["ns"], r["key"], now + timedelta(minutes=r["ttl_minutes"]))
+                for r in rows if r["ttl_minutes"] is not None]
 
 
 def _may_refresh(reads: list[_Read]) -> bool:

@@ -5,9 +5,13 @@ SELECT json_build_array(value, created_at, updated_at, ttl_minutes)::text FROM s
 WHERE ns = %(ns)s AND key = %(key)s AND (expires_at IS NULL OR expires_at > %(now)s);
 
 -- name: refresh :exec
--- Extend a live item's expiry by its own ttl (computed by the store); never revives one.
-UPDATE store_items SET expires_at = %(expires_at)s
-WHERE ns = %(ns)s AND key = %(key)s AND ttl_minutes IS NOT NULL AND expires_at > %(now)s;
+-- Extend live items' expiry: :refreshes is a JSON array of [ns, key, new expires_at] (the
+-- store adds each item's own ttl to the read's time). One statement for a whole page of reads;
+-- an item that expired meanwhile is never revived.
+UPDATE store_items AS i SET expires_at = (r.x ->> 2)::timestamptz
+FROM jsonb_array_elements(%(refreshes)s::jsonb) AS r (x)
+WHERE i.ns = r.x ->> 0 AND i.key = r.x ->> 1
+  AND i.ttl_minutes IS NOT NULL AND i.expires_at > %(now)s;
 
 -- name: upsert :exec
 -- Write an item and register its namespace, in one round trip. An existing namespace row is

@@ -5,9 +5,13 @@ SELECT json_array(json(value), created_at, updated_at, ttl_minutes) FROM store_i
 WHERE ns = :ns AND key = :key AND (expires_at IS NULL OR expires_at > :now);
 
 -- name: refresh :exec
--- Extend a live item's expiry by its own ttl (computed by the store); never revives one.
-UPDATE store_items SET expires_at = :expires_at
-WHERE ns = :ns AND key = :key AND ttl_minutes IS NOT NULL AND expires_at > :now;
+-- Extend live items' expiry: :refreshes is a JSON array of [ns, key, new expires_at] (the
+-- store adds each item's own ttl to the read's time). One statement for a whole page of reads;
+-- an item that expired meanwhile is never revived.
+UPDATE store_items SET expires_at = r.value ->> 2
+FROM json_each(:refreshes) AS r
+WHERE store_items.ns = r.value ->> 0 AND store_items.key = r.value ->> 1
+  AND store_items.ttl_minutes IS NOT NULL AND store_items.expires_at > :now;
 
 -- name: upsert :exec
 -- Write an item and register its namespace in one statement (the view's trigger); created_at

@@ -345,3 +345,15 @@ def test_cli_cleanup_sweeps_expired_items(config: Config, capsys: pytest.Capture
     where = ["--dsn", config.dsn] if config.dsn else ["--db-file", str(config.sqlite_path)]
     assert main([*where, "--json", "cleanup"]) == 0
     assert json.loads(capsys.readouterr().out)["store_items_purged"] == 1
+
+
+def test_a_search_refreshes_every_item_it_returns(timed: ItemStore, clock: FakeClock) -> None:
+    timed.put(("page",), "forever", {"v": "f"})
+    for key in "abc":
+        clock.advance(seconds=1)
+        timed.put(("page",), key, {"v": key}, ttl_minutes=10)
+    clock.advance(minutes=9)
+    assert len(timed.search(("page",), limit=2)) == 2  # refreshes the newest two only
+    clock.advance(minutes=2)
+    assert sorted(i.key for i in timed.search(("page",), refresh_ttl=False)) == [
+        "b", "c", "forever"]
