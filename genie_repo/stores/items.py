@@ -1,8 +1,9 @@
 """Namespaced JSON items with time to live: the long-term memory behind LangGraph's BaseStore.
 
 An item lives under (namespace, key); a namespace is a tuple of labels. Reads never return an
-expired item, swept or not: expiry is part of every read's WHERE clause, so a read stays one
-read-only statement, and `sweep_expired()` (or `genie-repo cleanup`) deletes expired rows later.
+expired item, swept or not: expiry is part of every read's WHERE clause (hiding costs a read
+nothing extra), and `sweep_expired()` (or `genie-repo cleanup`) deletes expired rows later. A
+read that refreshes TTLs adds one UPDATE for all the items it returned that have one.
 A batch (`apply`) validates every operation before touching the database, answers its reads
 from the state before its writes (as LangGraph's stores do), then applies its writes, last
 write per (namespace, key) winning, all in one transaction; its reads share one snapshot.
