@@ -4,6 +4,7 @@ full-text query, and TTL with an injected clock (expired items invisible before 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -357,3 +358,42 @@ def test_a_search_refreshes_every_item_it_returns(timed: ItemStore, clock: FakeC
     clock.advance(minutes=2)
     assert sorted(i.key for i in timed.search(("page",), refresh_ttl=False)) == [
         "b", "c", "forever"]
+
+
+def test_namespace_list_stays_true_under_concurrent_writers(config: Config) -> None:
+    """Puts, deletes and sweeps racing on the same few namespaces: afterwards the namespace
+    list is exactly the namespaces holding items (no namespace row lost under an item)."""
+    errors: list[BaseException] = []
+
+    def writer(seed: int) -> None:
+        db = open_database(config)
+        store = ItemStore(db)
+        try:
+            for i in range(60):
+                namespace = ("race", f"n{(seed + i) % 3}")
+                if (seed + i) % 4 == 0:
+                    store.delete(namespace, f"k{i % 2}")
+                else:
+                    store.put(namespace, f"k{i % 2}", {"i": i})
+                if i % 15 == 0:
+                    store.sweep_expired()
+        except BaseException as exc:  # reported below, with the thread's traceback
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    db = open_database(config)
+    try:
+        store = ItemStore(db)
+        holding = {item.namespace for item in store.search(("race",), limit=1000)}
+        assert set(store.list_namespaces(prefix=("race",))) == holding
+        store.sweep_expired()
+        assert set(store.list_namespaces(prefix=("race",))) == holding
+    finally:
+        db.close()
