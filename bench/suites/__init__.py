@@ -31,4 +31,4 @@ def all_benches() -> list[Bench]:
 
 
 def all_studies() -> list[Study]:
-    return [*storage.studies(), *scale.studies()]
+    return [*storage.studies(), *memories.studies(), *scale.studies()]

@@ -1,7 +1,7 @@
 """Memory search in every script and inside words. The tsvector is no longer parsed from the
-text: it holds `search_terms`, terms computed in Python by genie_repo.stores.text_search (whole
+text: it is built from `search_terms`, terms computed in Python by genie_repo.stores.text_search (whole
 words, trigrams, and 1-2 character grams of unspaced scripts) taken as lexemes exactly as
-written (array_to_tsvector: no parser, no dictionary), plus the owner lexeme. SQLite indexes the
+written (array_to_tsvector: no parser, no dictionary), plus the owner lexeme, in a GIN expression index. SQLite indexes the
 very same terms, so both dialects find the same memories. A Python migration because the terms
 of the memories already stored are computed by that module.
 """
@@ -74,10 +74,9 @@ steps = [
     step("ALTER TABLE memories ADD COLUMN search_terms TEXT NOT NULL DEFAULT ''",
          "ALTER TABLE memories DROP COLUMN search_terms"),
     step(index_existing_memories),
-    step("ALTER TABLE memories ADD COLUMN search TSVECTOR GENERATED ALWAYS AS ("
-         "array_to_tsvector(string_to_array(search_terms, ' ')) || " + OWNER_LEXEME
-         + ") STORED",
-         "ALTER TABLE memories DROP COLUMN search"),
-    step("CREATE INDEX idx_memories_search ON memories USING GIN (search)",
+    # An expression index, not a stored tsvector: the terms are stored once, as text. The
+    # search query repeats this expression exactly so the planner uses the index.
+    step("CREATE INDEX idx_memories_search ON memories USING GIN (("
+         "array_to_tsvector(string_to_array(search_terms, ' ')) || " + OWNER_LEXEME + "))",
          "DROP INDEX idx_memories_search"),
 ]

@@ -107,7 +107,7 @@ steps = [
          "DROP VIEW memories_search_source"),
     step("CREATE VIRTUAL TABLE memories_search USING fts5(terms, "
          "content='memories_search_source', content_rowid='rid', tokenize='ascii', "
-         "detail=none)",
+         "detail=none, columnsize=0)",
          "DROP TABLE memories_search"),
     step("INSERT INTO memories_search (memories_search) VALUES ('rebuild')"),
     step(f"CREATE TRIGGER memories_search_insert AFTER INSERT ON memories BEGIN {ADD} END",

@@ -10,7 +10,7 @@ import apsw
 import psycopg
 import pytest
 
-from genie_repo import Config, migrate, rollback_migrations
+from genie_repo import Config, migrate, migration_status, rollback_migrations
 from genie_repo.db import Database, open_database
 from genie_repo.models.memories import memory_id
 from genie_repo.models.sessions import UserKey
@@ -208,10 +208,12 @@ def test_memories_written_before_the_migration_are_found_after_it(
     dialect: str, make_config: Callable[[str], Config]
 ) -> None:
     config = make_config(dialect)
-    assert rollback_migrations(config, 1) == ["0008_memory_search"]
+    ids = [state.id for state in migration_status(config)]
+    since = len(ids) - ids.index("0008_memory_search")  # 0008 and every later migration
+    assert rollback_migrations(config, since)[-1] == "0008_memory_search"
     _write_under_the_old_schema(config)
     assert _old_search(config, "lisbon") == 1
-    assert migrate(config) == ["0008_memory_search"]
+    assert migrate(config) == ids[-since:]
     db = open_database(config)
     try:
         store = MemoryStore(db)
@@ -223,7 +225,52 @@ def test_memories_written_before_the_migration_are_found_after_it(
     finally:
         db.close()
     # rolling back restores the old index, with every memory in it
-    assert rollback_migrations(config, 1) == ["0008_memory_search"]
+    assert rollback_migrations(config, since)[-1] == "0008_memory_search"
     assert _old_search(config, "lisbon") == 1
     assert _old_search(config, "migration") == 1
-    assert migrate(config) == ["0008_memory_search"]
+    assert migrate(config) == ids[-since:]
+
+
+# -- the index does the work ---------------------------------------------------------------------
+
+def _plan(db: Database, config: Config, params: dict[str, object]) -> str:
+    """The database's own plan for the registry's search SQL with these parameters (on
+    PostgreSQL with sequential scans priced out: the index must be usable for every lookup)."""
+    sql = db.registry["memories.search"].sql
+    if config.dsn:
+        with psycopg.connect(config.dsn) as conn:
+            conn.execute("SET enable_seqscan = off")
+            return "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, params))
+    conn = apsw.Connection(str(config.sqlite_path))
+    try:
+        return "\n".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("query", ["lisbon", "lisb tea", "上海", "コーヒー"])
+def test_every_lookup_goes_through_the_search_index(
+    db: Database, config: Config, query: str
+) -> None:
+    store = MemoryStore(db, clock=lambda: T0)
+    for i in range(50):
+        store.add_memory(ALICE, f"memory {i} about Lisbon tea 上海 コーヒー")
+    captured: dict[str, object] = {}
+    fetch_all = db.fetch_all
+
+    def capture(name: str, params: dict[str, object]) -> object:
+        captured.update(params)
+        return fetch_all(name, params)
+
+    db.fetch_all = capture  # type: ignore[method-assign]
+    try:
+        assert store.search_memories(ALICE, query)
+    finally:
+        del db.fetch_all
+    plan = _plan(db, config, captured)
+    if config.dsn:
+        assert plan.count("idx_memories_search") >= 2, plan  # the count and the candidates
+        assert "Seq Scan on memories" not in plan, plan
+    else:
+        assert plan.count("VIRTUAL TABLE INDEX") >= 2, plan
+        assert "SCAN m\n" not in plan + "\n" and "SCAN memories" not in plan, plan
