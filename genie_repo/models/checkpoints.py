@@ -2,14 +2,15 @@
 
 These are frozen slotted dataclasses rather than pydantic models: a listed page builds several
 of them per checkpoint, and on the read path pydantic's construction cost more than the SQL.
-Inputs are still checked when built (InvalidInput, a ValueError).
+Inputs are still checked when built (InvalidInput, a ValueError). `StoredCheckpoint` is the
+row as read, for code that converts it at once (the LangGraph saver): no objects per field.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from genie_repo.errors import InvalidInput
 
@@ -88,3 +89,19 @@ class CheckpointTuple:
     ts: datetime
     parent: CheckpointRef | None
     pending_writes: tuple[PendingWrite, ...]
+
+
+class StoredCheckpoint(NamedTuple):
+    """A checkpoint exactly as stored, read from our own (trusted) rows without building a
+    model: for callers that turn it straight into their own type. `writes` are the pending-write
+    rows ordered by (seq, task_path, task_id, idx), each a dict with the keys task_id, channel,
+    value_type, value_data (bytes), task_path, idx and seq."""
+
+    checkpoint_ns: str
+    checkpoint_id: str
+    parent_checkpoint_id: str  # "" when it has no parent
+    ts: int  # Unix nanoseconds, UTC
+    checkpoint_type: str
+    checkpoint_data: bytes
+    metadata: str  # a JSON object, as stored
+    writes: list[dict[str, Any]]
