@@ -26,7 +26,7 @@ class Payload:
     def __post_init__(self) -> None:
         if not isinstance(self.type, str) or not self.type:
             raise InvalidInput("payload type must be a non-empty string")
-        if not isinstance(self.data, bytes):
+        if type(self.data) is not bytes and not isinstance(self.data, bytes):
             raise InvalidInput(f"payload data must be bytes, got {type(self.data).__name__}")
 
 
@@ -57,13 +57,15 @@ class Write:
             raise InvalidInput("write channel must be a string")
         if not isinstance(self.value, Payload):
             raise InvalidInput(f"write value must be a Payload, got {type(self.value).__name__}")
-        for name in ("task_id", "task_path"):
-            if not isinstance(getattr(self, name), str | None):
-                raise InvalidInput(f"write {name} must be a string")
-        for name in ("idx", "seq"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-                raise InvalidInput(f"write {name} must be an integer")
+        # Straight-line checks: a LangGraph step builds several Writes per put_writes.
+        if self.task_id is not None and not isinstance(self.task_id, str):
+            raise InvalidInput("write task_id must be a string")
+        if self.task_path is not None and not isinstance(self.task_path, str):
+            raise InvalidInput("write task_path must be a string")
+        if self.idx is not None and (type(self.idx) is bool or not isinstance(self.idx, int)):
+            raise InvalidInput("write idx must be an integer")
+        if self.seq is not None and (type(self.seq) is bool or not isinstance(self.seq, int)):
+            raise InvalidInput("write seq must be an integer")
 
 
 @dataclass(frozen=True, slots=True)

@@ -424,14 +424,42 @@ def encode_metadata(value: Mapping[str, Any], what: str) -> str:
     if not isinstance(value, Mapping):
         raise InvalidInput(f"{what} must be a JSON object (a mapping), got {type(value).__name__}")
     try:
-        _check_json_text(value, what)
-        return json.dumps(
+        text = json.dumps(
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
     except (TypeError, ValueError) as exc:
+        _check_json_text(value, what)  # a more precise message, when it has one
         raise InvalidInput(f"{what} cannot be encoded as JSON: {exc}") from None
     except RecursionError:
         raise InvalidInput(f"{what} is nested too deeply to encode as JSON") from None
+    # json.dumps writes NUL as \u0000 and accepts non-string keys and lone surrogates: the
+    # precise (slower) walk runs only when the text or the keys say one may be there.
+    if "\\u0000" in text or not _text_keys(value) or not text.isascii() and not _utf8(text):
+        _check_json_text(value, what)
+    return text
+
+
+def _text_keys(value: Any) -> bool:
+    """Every object key in the value is a str (json.dumps would turn 1 into "1")."""
+    kind = type(value)
+    if kind is dict or isinstance(value, Mapping):
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _SCALARS and not _text_keys(item)):
+                return False
+    elif kind is list or kind is tuple:
+        return all(type(item) in _SCALARS or _text_keys(item) for item in value)
+    return True
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_json_text(value: Any, what: str) -> None:
