@@ -9,15 +9,18 @@ rows (one LangGraph API op each, at equal durability, sync and async) ~1.6 KB on
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import Checkpoint, CheckpointTuple
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from bench import workloads
 from bench.core import Bench, Case, Target
 from bench.env import Env
+from bench.raw import Raw
 from bench.savers import (
     SMALL_HISTORY,
     PutSteps,
@@ -190,6 +193,115 @@ def _aput(tasks: int) -> Callable[[Env], Case]:
     return setup
 
 
+# -- floors: a hand-written saver on the bare driver with our schema and SQL, against the peer --
+
+
+class BareSaver:
+    """The least a saver can do on this driver, schema and SQL: the library's own statements
+    (registry text, same shapes) through a bare connection, plus the serde work every saver
+    does, building LangGraph's values directly. Not a product: the floor under our saver, so
+    `floor ratio >= target` says whether a target is reachable at all on this design."""
+
+    def __init__(self, env: Env, durability: str) -> None:
+        self.serde = JsonPlusSerializer()
+        self.registry = env.db.registry
+        self.dialect = env.dialect
+        if env.dialect == "sqlite":
+            self.conn: Any = Raw(env).sqlite
+            self.conn.execute(f"PRAGMA synchronous={durability.upper() or 'NORMAL'}")
+        else:
+            self.conn = Raw(env).pg
+
+    def _run(self, name: str, params: dict[str, Any]) -> list[Any]:
+        cursor = self.conn.execute(self.registry[f"checkpoints.{name}"].sql, params)
+        return cursor.fetchall() if self.dialect == "sqlite" or cursor.description else []
+
+    def _tuple(self, thread: str, row: Any, writes: list[Any]) -> CheckpointTuple:
+        loads = self.serde.loads_typed
+        ns = row[0]
+        return CheckpointTuple(
+            {"configurable": {"thread_id": thread, "checkpoint_ns": ns, "checkpoint_id": row[1]}},
+            loads((row[4], row[5])), json.loads(row[6]),
+            {"configurable": {"thread_id": thread, "checkpoint_ns": ns, "checkpoint_id": row[2]}}
+            if row[2] else None,
+            [(w[0], w[1], loads((w[2], w[3]))) for w in writes],
+        )
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        thread = config["configurable"]["thread_id"]
+        key = {"lineage_id": thread, "checkpoint_ns": ""}
+        self.conn.execute("BEGIN")
+        rows = self._run("latest_checkpoint", key)
+        writes = self._run("list_writes", {**key, "checkpoint_id": rows[0][1]}) if rows else []
+        self.conn.execute("COMMIT")
+        return self._tuple(thread, rows[0], writes) if rows else None
+
+    def list(self, config: RunnableConfig, *, limit: int) -> Iterator[CheckpointTuple]:
+        thread = config["configurable"]["thread_id"]
+        self.conn.execute("BEGIN")
+        rows = self._run("list_in_ns", {"lineage_id": thread, "checkpoint_ns": "",
+                                        "before_id": None, "metadata_filter": "{}",
+                                        "limit": limit})
+        keys = json.dumps([[row[0], row[1]] for row in rows])
+        writes = self._run("list_page_writes", {"lineage_id": thread, "keys": keys})
+        self.conn.execute("COMMIT")
+        by_key: dict[tuple[str, str], list[Any]] = {}
+        for w in writes:
+            by_key.setdefault((w[0], w[1]), []).append(w[2:])
+        for row in rows:
+            yield self._tuple(thread, row, by_key.get((row[0], row[1]), []))
+
+    def put(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: Any,
+            new_versions: Any) -> RunnableConfig:
+        configurable = config["configurable"]
+        type_, data = self.serde.dumps_typed(checkpoint)
+        self._run("upsert_checkpoint", {
+            "lineage_id": configurable["thread_id"], "checkpoint_ns": "",
+            "checkpoint_id": checkpoint["id"],
+            "parent_checkpoint_id": configurable.get("checkpoint_id") or "",
+            "ts": 0, "checkpoint_type": type_, "checkpoint_data": data,
+            "metadata": json.dumps(metadata, sort_keys=True, separators=(",", ":")),
+        })
+        return workloads.config(configurable["thread_id"], checkpoint["id"])
+
+    def put_writes(self, config: RunnableConfig, writes: list[tuple[str, Any]],
+                   task_id: str) -> None:
+        configurable = config["configurable"]
+        key = {"lineage_id": configurable["thread_id"], "checkpoint_ns": "",
+               "checkpoint_id": configurable["checkpoint_id"]}
+        dumped = [(channel, *self.serde.dumps_typed(value)) for channel, value in writes]
+        if self.dialect == "postgres":
+            self._run("insert_writes_if_absent", {**key, "writes": json.dumps(
+                [[task_id, i, ch, t, d.hex(), "", 0] for i, (ch, t, d) in enumerate(dumped)])})
+            return
+        sql = self.registry["checkpoints.insert_write_if_absent"].sql
+        self.conn.execute("BEGIN IMMEDIATE")
+        for idx, (channel, type_, data) in enumerate(dumped):
+            self.conn.execute(sql, {**key, "task_id": task_id, "idx": idx, "channel": channel,
+                                    "value_type": type_, "value_data": data, "task_path": "",
+                                    "seq": 0})
+        self.conn.execute("COMMIT")
+
+
+def _floor(op: str, durability: str) -> Callable[[Env], Case]:
+    def setup(env: Env) -> Case:
+        bare = BareSaver(env, durability)
+        _, theirs = _pair(env, durability)
+        if op == "put":
+            return Case(PutSteps(bare, env.unique("thread"), env.calls),
+                        PutSteps(theirs, env.unique("thread"), env.calls))
+        if op == "put_writes":
+            return Case(WriteSteps(bare, env.unique("thread")),
+                        WriteSteps(theirs, env.unique("thread")))
+        _, theirs, our_cfg, their_cfg = _filled(env, durability)
+        if op == "get_tuple":
+            return Case(lambda: bare.get_tuple(our_cfg), lambda: theirs.get_tuple(their_cfg))
+        return Case(lambda: list(bare.list(our_cfg, limit=10)),
+                    lambda: list(theirs.list(their_cfg, limit=10)))
+
+    return setup
+
+
 def _peer_rows(dialect: str) -> list[Bench]:
     if dialect == "postgres":
         configs = [("", "PostgresSaver (autocommit, prepare_threshold=0)", "")]
@@ -205,6 +317,14 @@ def _peer_rows(dialect: str) -> list[Bench]:
     out: list[Bench] = []
     for durability, peer, suffix in configs:
         ours = "" if dialect == "postgres" else f"; ours synchronous={durability.upper()}"
+        out += [
+            Bench("checkpoints", f"floor.{op}{suffix}", dialect, f"{peer}.{op}", Target.none(),
+                  _floor(op, durability),
+                  note="bare-driver saver with our SQL: the best ratio this design allows",
+                  cost=0.3 if op == "list(limit=10)" else 0.5)
+            for op in ("put", "put_writes", *(("get_tuple", "list(limit=10)")
+                                              if dialect == "sqlite" else ()))
+        ]
         out += [
             Bench("checkpoints", f"saver.put{suffix}", dialect, f"{peer}.put", targets["put"],
                   _put(durability), note=f"~1.6 KB checkpoint, new step each call{ours}",
