@@ -35,8 +35,8 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from genie_repo.aio import AsyncCheckpointStore
 from genie_repo.db.protocol import Database
 from genie_repo.errors import InvalidInput
-from genie_repo.models.checkpoints import Payload, StoredCheckpoint, Write
-from genie_repo.stores.checkpoints import CheckpointStore
+from genie_repo.models.checkpoints import Payload, StoredCheckpoint
+from genie_repo.stores.checkpoints import CheckpointStore, WriteValue
 
 _GREGORIAN_TO_UNIX_100NS = 0x01B21DD213814000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -44,7 +44,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DELTA_METADATA_KEYS = ("counters_since_delta_snapshot", "delta_writes_versioned")
 PRUNE_STRATEGIES = ("keep_latest", "delete")
 # A canonical uuid6 string (lowercase, RFC 4122 variant), as LangGraph's ids are.
-Writes = list[Write]  # (`list` is also a method name inside the saver class)
+WriteValues = list[WriteValue]  # (`list` is also a method name inside the saver class)
 _UUID6 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-6[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
@@ -113,7 +113,7 @@ class GenieCheckpointSaver(BaseCheckpointSaver[int]):
         and are upserted when a call holds only those; otherwise a repeated (task_id, idx)
         keeps the first write, as LangGraph's own savers do."""
         args, kwargs = self._writes_args(config, writes, task_id, task_path)
-        self.store.put_writes(*args, **kwargs)
+        self.store.put_write_values(*args, **kwargs)
 
     def delete_thread(self, thread_id: str) -> None:
         """Every checkpoint and write of the thread, all namespaces, in one transaction."""
@@ -198,7 +198,7 @@ class GenieCheckpointSaver(BaseCheckpointSaver[int]):
     ) -> None:
         """As put_writes, awaiting the async store."""
         args, kwargs = self._writes_args(config, writes, task_id, task_path)
-        await self.astore.put_writes(*args, **kwargs)
+        await self.astore.put_write_values(*args, **kwargs)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """As delete_thread, awaiting the async store."""
@@ -251,23 +251,21 @@ class GenieCheckpointSaver(BaseCheckpointSaver[int]):
         writes: Sequence[tuple[str, Any]],
         task_id: str,
         task_path: str,
-    ) -> tuple[tuple[str, str, Writes], dict[str, Any]]:
-        """CheckpointStore.put_writes's arguments for a LangGraph put_writes."""
+    ) -> tuple[tuple[str, str, WriteValues], dict[str, Any]]:
+        """CheckpointStore.put_write_values's arguments for a LangGraph put_writes."""
         configurable = config["configurable"]
         dumps = self.serde.dumps_typed
-        rows = []
+        values: WriteValues = []
         overwrite = True
         for position, (channel, value) in enumerate(writes):
             type_, data = dumps(value)
             special = WRITES_IDX_MAP.get(channel)
             if special is None:
                 overwrite = False
-            rows.append(Write(
-                channel, Payload(type_, bytes(data)),
-                idx=position if special is None else special,
-                seq=0,  # read order is then LangGraph's (task_path, task_id, idx)
-            ))
-        args = (str(configurable["thread_id"]), str(configurable["checkpoint_id"]), rows)
+            # seq 0: the read order is then LangGraph's (task_path, task_id, idx)
+            values.append((channel, position if special is None else special, 0, type_,
+                           bytes(data)))
+        args = (str(configurable["thread_id"]), str(configurable["checkpoint_id"]), values)
         return args, {"task_id": task_id, "task_path": task_path,
                       "ns": configurable.get("checkpoint_ns", ""), "overwrite": overwrite}
 

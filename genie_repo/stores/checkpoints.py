@@ -39,6 +39,7 @@ _NO_LIMIT = 2**62
 _WRITE_ORDER = itemgetter("seq", "task_path", "task_id", "idx")
 Tuples = list[CheckpointTuple]  # (`list` is also a method name inside the store class)
 Stored = list[StoredCheckpoint]
+WriteValue = tuple[str, int, int, str, bytes]  # channel, idx, seq, value_type, value_data
 
 
 class CheckpointStore(Store):
@@ -77,9 +78,9 @@ class CheckpointStore(Store):
         "checkpoints.copy_writes",
     )
     IDEMPOTENT_METHODS: ClassVar[frozenset[str]] = frozenset({
-        "put", "put_writes", "put_full", "get", "get_tuple", "get_stored", "list", "list_stored",
-        "delete_lineage", "prune", "prune_older_than", "delete_for_runs", "copy_lineage",
-        "has_metadata_key",
+        "put", "put_writes", "put_write_values", "put_full", "get", "get_tuple", "get_stored",
+        "list", "list_stored", "delete_lineage", "prune", "prune_older_than", "delete_for_runs",
+        "copy_lineage", "has_metadata_key",
     })
 
     def __init__(
@@ -133,6 +134,51 @@ class CheckpointStore(Store):
         _require_text(task_id, "task_id")
         _require_text(task_path, "task_path")
         rows = _write_rows(lineage_id, ns, checkpoint_id, writes, task_id, task_path)
+        self._put_write_rows(lineage_id, ns, checkpoint_id, rows, overwrite)
+
+    def put_write_values(
+        self,
+        lineage_id: str,
+        checkpoint_id: str,
+        values: Sequence[WriteValue],
+        *,
+        task_id: str,
+        task_path: str = "",
+        ns: str = "",
+        overwrite: bool = True,
+    ) -> None:
+        """As put_writes, for a caller holding the serialized values already (the LangGraph
+        saver): each `(channel, idx, seq, value_type, value_data)`, no Write objects built."""
+        _require_pair(lineage_id, checkpoint_id)
+        _require_text(ns, "ns")
+        _require_text(task_id, "task_id")
+        _require_text(task_path, "task_path")
+        if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+            raise InvalidInput("values must be a sequence of (channel, idx, seq, type, data)")
+        rows = []
+        for channel, idx, seq, value_type, value_data in values:
+            if (type(channel) is not str or type(idx) is not int or type(seq) is not int
+                    or type(value_type) is not str or not value_type
+                    or type(value_data) is not bytes):
+                raise InvalidInput(
+                    "each value must be (channel: str, idx: int, seq: int, value_type: "
+                    f"non-empty str, value_data: bytes), got {(channel, idx, seq, value_type)!r}"
+                )
+            rows.append({
+                "lineage_id": lineage_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id,
+                "task_id": task_id, "task_path": task_path, "idx": idx, "seq": seq,
+                "channel": channel, "value_type": value_type, "value_data": value_data,
+            })
+        self._put_write_rows(lineage_id, ns, checkpoint_id, rows, overwrite)
+
+    def _put_write_rows(
+        self,
+        lineage_id: str,
+        ns: str,
+        checkpoint_id: str,
+        rows: list[dict[str, Any]],
+        overwrite: bool,
+    ) -> None:
         if not rows:
             return
         if self.one_round_trip:  # one statement over a JSON array: atomic in autocommit

@@ -193,7 +193,7 @@ def test_async_methods_await_the_async_store_and_match_sync(saver: GenieCheckpoi
     helper of its own, and returns exactly what the sync API returns."""
     assert isinstance(saver.astore, AsyncCheckpointStore) and saver.astore.store is saver.store
     seen: list[str] = []
-    for name in ("get_stored", "list_stored", "put", "put_writes", "delete_lineage",
+    for name in ("get_stored", "list_stored", "put", "put_write_values", "delete_lineage",
                  "copy_lineage", "prune", "has_metadata_key", "delete_for_runs"):
         original = getattr(saver.astore, name)
 
@@ -222,5 +222,5 @@ def test_async_methods_await_the_async_store_and_match_sync(saver: GenieCheckpoi
         assert await saver.aget_tuple(config("t")) is None
 
     asyncio.run(scenario())
-    assert {"get_stored", "list_stored", "put", "put_writes", "delete_lineage", "copy_lineage",
-            "prune", "has_metadata_key", "delete_for_runs"} <= set(seen)
+    assert {"get_stored", "list_stored", "put", "put_write_values", "delete_lineage",
+            "copy_lineage", "prune", "has_metadata_key", "delete_for_runs"} <= set(seen)

@@ -169,6 +169,27 @@ def test_writes_order_by_seq_then_task_path_task_id_idx(store: CheckpointStore) 
     assert [w.value.data.decode() for w in found.pending_writes] == ["c0", "b0", "b1", "late"]
 
 
+def test_put_write_values_is_put_writes_without_write_objects(store: CheckpointStore) -> None:
+    store.put("L", "c1", payload("x"))
+    store.put_write_values("L", "c1", [("b", 1, 0, "json", b"2"), ("a", 0, 0, "json", b"1")],
+                           task_id="t", task_path="~p")
+    store.put_write_values("L", "c1", [("a", 0, 0, "json", b"again")], task_id="t",
+                           overwrite=False)  # the first write of (t, 0) stays
+    store.put_write_values("L", "c1", [("b", 1, 0, "json", b"new")], task_id="t",
+                           task_path="~p")  # overwrite: replaced
+    found = store.get_tuple("L", "c1")
+    assert found is not None
+    assert [(w.channel, w.idx, w.task_path, w.value.data) for w in found.pending_writes] == [
+        ("a", 0, "~p", b"1"), ("b", 1, "~p", b"new")
+    ]
+    for bad in ([("a", "0", 0, "json", b"")], [("a", 0, 0, "", b"")], [("a", 0, 0, "json", "s")],
+                "not a sequence"):
+        with pytest.raises(InvalidInput):
+            store.put_write_values("L", "c1", bad, task_id="t")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="lineage_id and checkpoint_id are required"):
+        store.put_write_values("L", "", [], task_id="t")
+
+
 def test_put_full_stores_checkpoint_metadata_and_writes(store: CheckpointStore) -> None:
     store.put_full("L", "c1", payload("x"), metadata={"source": "loop"},
                    writes=[write("ch", "v", task_id="t9")])
