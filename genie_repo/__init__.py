@@ -46,6 +46,7 @@ from genie_repo.stores.approvals import ApprovalStore
 from genie_repo.stores.checkpoints import CheckpointStore
 from genie_repo.stores.clarifications import ClarificationStore
 from genie_repo.stores.cron import CronStore, cron_task_id
+from genie_repo.stores.items import ItemStore
 from genie_repo.stores.memories import MemoryStore
 from genie_repo.stores.sessions import SessionStore
 from genie_repo.stores.short_memory import ShortMemoryStore
@@ -73,6 +74,7 @@ __all__ = [
     "Event",
     "GenieRepoError",
     "InvalidInput",
+    "ItemStore",
     "Memory",
     "MemoryEntry",
     "MemoryKey",

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from bench.core import Bench, Study
-from bench.suites import aio, approvals, checkpoints, cron, memories, scale, sessions, storage
+from bench.suites import (
+    adk,
+    aio,
+    approvals,
+    checkpoints,
+    cron,
+    langgraph_store,
+    memories,
+    scale,
+    sessions,
+    storage,
+)
 
 
 def all_benches() -> list[Bench]:
@@ -11,9 +22,11 @@ def all_benches() -> list[Bench]:
         *sessions.benches(),
         *checkpoints.benches(),
         *memories.benches(),
+        *langgraph_store.benches(),
         *cron.benches(),
         *approvals.benches(),
         *aio.benches(),
+        *adk.benches(),
     ]
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from genie_repo.aio.base import AsyncStore
 from genie_repo.models.approvals import Approval, ApprovalStatus, Clarification
 from genie_repo.models.checkpoints import CheckpointRef, CheckpointTuple, Payload, Write
 from genie_repo.models.cron import CronClaim, CronHistory, CronStatus, CronTask
+from genie_repo.models.items import ItemOp, ItemResult, Namespace, StoredItem
 from genie_repo.models.memories import MemoryEntry, MemoryKey, UserKeyLike
 from genie_repo.models.sessions import Event, Session, SessionKey, SessionPage, Summary, UserKey
 from genie_repo.models.short_memory import ShortMemory
@@ -19,6 +20,7 @@ from genie_repo.stores.approvals import ApprovalStore
 from genie_repo.stores.checkpoints import CheckpointStore, Tuples
 from genie_repo.stores.clarifications import ClarificationStore
 from genie_repo.stores.cron import CronStore
+from genie_repo.stores.items import ItemStore
 from genie_repo.stores.memories import Extractor, MemoryStore
 from genie_repo.stores.sessions import SessionStore, Summarizer
 from genie_repo.stores.short_memory import ShortMemoryStore
@@ -442,6 +444,102 @@ class AsyncCronStore(AsyncStore[CronStore]):
         return await self._run(self.store.prune_history, older_than)
 
 
+class AsyncItemStore(AsyncStore[ItemStore]):
+    """Async twin of ItemStore.
+
+    get / put / delete / search / list_namespaces / sweep_expired, and `apply` for batches.
+    """
+
+    store_class = ItemStore
+
+    async def get(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        *,
+        refresh_ttl: bool = True,
+    ) -> StoredItem | None:
+        """The live item, or None. With refresh_ttl, an item that has a ttl gets it anew.
+        (The hot path: `apply([GetItem(...)])` without building a batch.)
+        """
+        return await self._run(self.store.get, namespace, key, refresh_ttl=refresh_ttl)
+
+    async def put(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        index: Literal[False] | Sequence[str] | None = None,
+        ttl_minutes: float | None = None,
+    ) -> None:
+        """Create or replace an item (created_at kept while the old one is live)."""
+        return await self._run(
+            self.store.put,
+            namespace,
+            key,
+            value,
+            index=index,
+            ttl_minutes=ttl_minutes,
+        )
+
+    async def delete(self, namespace: Sequence[str], key: str) -> None:
+        """Remove the item if present. Idempotent."""
+        return await self._run(self.store.delete, namespace, key)
+
+    async def search(
+        self,
+        prefix: Sequence[str],
+        *,
+        filter: Mapping[str, Any] | None = None,
+        query: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool = True,
+    ) -> list[StoredItem]:
+        """Live items under `prefix`, newest first, or by relevance to `query` (with score)."""
+        return await self._run(
+            self.store.search,
+            prefix,
+            filter=filter,
+            query=query,
+            limit=limit,
+            offset=offset,
+            refresh_ttl=refresh_ttl,
+        )
+
+    async def list_namespaces(
+        self,
+        *,
+        prefix: Sequence[str] | None = None,
+        suffix: Sequence[str] | None = None,
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Namespace]:
+        """Namespaces holding a live item, in tuple order; "*" in prefix/suffix matches any
+        one label; max_depth truncates (then de-duplicates).
+        """
+        return await self._run(
+            self.store.list_namespaces,
+            prefix=prefix,
+            suffix=suffix,
+            max_depth=max_depth,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def sweep_expired(self) -> int:
+        """Delete expired items (and namespaces left empty); returns how many items went."""
+        return await self._run(self.store.sweep_expired)
+
+    async def apply(self, ops: Sequence[ItemOp]) -> list[ItemResult]:
+        """Run a batch; results line up with `ops` (None for a put). Invalid input anywhere
+        raises InvalidInput before anything is read or written.
+        """
+        return await self._run(self.store.apply, ops)
+
+
 class AsyncMemoryStore(AsyncStore[MemoryStore]):
     """Async twin of MemoryStore.
 
@@ -499,11 +597,15 @@ class AsyncMemoryStore(AsyncStore[MemoryStore]):
         """The owner's memories matching any word of `query` in their text or topics, best
         first (ties: most recently updated first), each with its `score`.
 
-        Case-insensitive; whole words, in any order; no stemming, so every language works the
-        same ("expire" does not find "expires"). Only letters, digits and marks count: punctuation
-        and FTS operators (`"`, `*`, `AND`, `NEAR(`, `-`, `:` ...) are separators, so a query
-        without a word returns []. `topics`, when given, keeps only memories having at least one
-        of them (exact, case-sensitive topic names).
+        Case-insensitive, words in any order, no stemming. A word matches a whole word, or the
+        inside of a word when it has 3 or more characters ("lisb" finds "Lisbon", ranked below
+        a memory with the whole word); in scripts written without spaces (Chinese, Japanese,
+        Korean, Thai, ...) any 1 or more characters match inside the text ("上海" finds
+        "我搬到上海了"). So every memory whose text contains such a query word is found. Only the
+        first 10,000 characters of a memory are searched. Punctuation and query operators (`"`,
+        `*`, `AND`, `NEAR(`, `-`, `:` ...) are separators, so a query without a word returns [].
+        `topics`, when given, keeps only memories having at least one of them (exact,
+        case-sensitive topic names).
         """
         return await self._run(self.store.search_memories, user_key, query, limit, topics)
 
@@ -678,6 +780,51 @@ class AsyncSessionStore(AsyncStore[SessionStore]):
         """
         return await self._run(self.store.enqueue_summary_job, key, summarizer, filter_key)
 
+    async def create_new_session(
+        self,
+        key: SessionKey,
+        state: Mapping[str, Any] | None = None,
+    ) -> Session:
+        """Create a session that must not exist yet, with initial state routed like an event
+        delta, in one transaction. Conflict (and nothing written) when the id is taken.
+        """
+        return await self._run(self.store.create_new_session, key, state)
+
+    async def append_event_at_seq(
+        self,
+        key: SessionKey,
+        event: Event,
+        *,
+        expected_seq: int,
+        updated_at: datetime | None = None,
+    ) -> Event:
+        """append_event, only while the session's `last_seq` is still `expected_seq`: checked
+        and written in one transaction, so of two writers holding the same revision exactly one
+        wins. The session's `updated_at` becomes `updated_at` (default: now). Returns the event
+        with its seq; an event id already stored returns its stored seq and writes nothing.
+        Conflict when the revision moved on, NotFound when the session is missing; nothing is
+        written in either case.
+        """
+        return await self._run(
+            self.store.append_event_at_seq,
+            key,
+            event,
+            expected_seq=expected_seq,
+            updated_at=updated_at,
+        )
+
+    async def list_app_sessions(
+        self,
+        app_name: str,
+        *,
+        user_id: str | None = None,
+    ) -> list[Session]:
+        """Every session of the app, or of one user of it, least recently updated first (ties
+        by user_id, session_id), each with merged state and no events. Three statements,
+        however many sessions.
+        """
+        return await self._run(self.store.list_app_sessions, app_name, user_id=user_id)
+
 
 class AsyncShortMemoryStore(AsyncStore[ShortMemoryStore]):
     """Async twin of ShortMemoryStore.
@@ -742,6 +889,7 @@ __all__ = [
     "AsyncCheckpointStore",
     "AsyncClarificationStore",
     "AsyncCronStore",
+    "AsyncItemStore",
     "AsyncMemoryStore",
     "AsyncSessionStore",
     "AsyncShortMemoryStore",
