@@ -58,7 +58,7 @@ class GenieCheckpointSaver(BaseCheckpointSaver[int]):
     def __init__(self, db: Database, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
         self.store = CheckpointStore(db)
-        self.astore = AsyncCheckpointStore.wrap(self.store)
+        self.astore = AsyncCheckpointStore(db)
 
     # -- sync API -------------------------------------------------------------------------------
 
