@@ -26,6 +26,7 @@ from genie_repo.models.checkpoints import (
     CheckpointTuple,
     Payload,
     PendingWrite,
+    StoredCheckpoint,
     Write,
 )
 from genie_repo.models.cron import CronClaim, CronHistory, CronSource, CronStatus, CronTask
@@ -92,6 +93,7 @@ __all__ = [
     "ShortMemory",
     "ShortMemoryStore",
     "StatsStore",
+    "StoredCheckpoint",
     "Summary",
     "TransientError",
     "UserKey",

@@ -10,14 +10,20 @@ from typing import Any, Literal
 
 from genie_repo.aio.base import AsyncStore
 from genie_repo.models.approvals import Approval, ApprovalStatus, Clarification
-from genie_repo.models.checkpoints import CheckpointRef, CheckpointTuple, Payload, Write
+from genie_repo.models.checkpoints import (
+    CheckpointRef,
+    CheckpointTuple,
+    Payload,
+    StoredCheckpoint,
+    Write,
+)
 from genie_repo.models.cron import CronClaim, CronHistory, CronStatus, CronTask
 from genie_repo.models.items import ItemOp, ItemResult, Namespace, StoredItem
 from genie_repo.models.memories import MemoryEntry, MemoryKey, UserKeyLike
 from genie_repo.models.sessions import Event, Session, SessionKey, SessionPage, Summary, UserKey
 from genie_repo.models.short_memory import ShortMemory
 from genie_repo.stores.approvals import ApprovalStore
-from genie_repo.stores.checkpoints import CheckpointStore, Tuples
+from genie_repo.stores.checkpoints import CheckpointStore, Stored, Tuples, WriteValue
 from genie_repo.stores.clarifications import ClarificationStore
 from genie_repo.stores.cron import CronStore
 from genie_repo.stores.items import ItemStore
@@ -175,6 +181,31 @@ class AsyncCheckpointStore(AsyncStore[CheckpointStore]):
             overwrite=overwrite,
         )
 
+    async def put_write_values(
+        self,
+        lineage_id: str,
+        checkpoint_id: str,
+        values: Sequence[WriteValue],
+        *,
+        task_id: str,
+        task_path: str = '',
+        ns: str = '',
+        overwrite: bool = True,
+    ) -> None:
+        """As put_writes, for a caller holding the serialized values already (the LangGraph
+        saver): each `(channel, idx, seq, value_type, value_data)`, no Write objects built.
+        """
+        return await self._run(
+            self.store.put_write_values,
+            lineage_id,
+            checkpoint_id,
+            values,
+            task_id=task_id,
+            task_path=task_path,
+            ns=ns,
+            overwrite=overwrite,
+        )
+
     async def put_full(
         self,
         lineage_id: str,
@@ -221,9 +252,21 @@ class AsyncCheckpointStore(AsyncStore[CheckpointStore]):
         ns: str = '',
     ) -> CheckpointTuple | None:
         """That checkpoint with its metadata, parent and pending writes, or None. Without an id,
-        the newest in exactly namespace `ns` (default the root namespace ""). One query.
+        the newest (greatest checkpoint_id) in exactly namespace `ns` (default "").
         """
         return await self._run(self.store.get_tuple, lineage_id, checkpoint_id, ns=ns)
+
+    async def get_stored(
+        self,
+        lineage_id: str,
+        checkpoint_id: str | None = None,
+        *,
+        ns: str = '',
+    ) -> StoredCheckpoint | None:
+        """As get_tuple, but the stored row itself (see StoredCheckpoint), for callers that
+        convert it straight into their own type. One consistent snapshot.
+        """
+        return await self._run(self.store.get_stored, lineage_id, checkpoint_id, ns=ns)
 
     async def list(
         self,
@@ -233,15 +276,35 @@ class AsyncCheckpointStore(AsyncStore[CheckpointStore]):
         limit: int | None = None,
         metadata_filter: Mapping[str, Any] | None = None,
     ) -> Tuples:
-        """Checkpoints of a lineage, newest first, each with its pending writes.
+        """Checkpoints of a lineage, newest (greatest checkpoint_id) first, each with its
+        pending writes.
 
-        `ns=None` lists every namespace; a string (the root namespace is "") lists exactly that
-        one. `before` is a checkpoint id: only checkpoints strictly older than it are listed; a
-        cursor that does not exist (in `ns`, or anywhere in the lineage when ns is None) raises
-        NotFound rather than being ignored. `metadata_filter` keeps checkpoints whose metadata
-        equals it on every top-level key (evaluated in SQL). One query, plus one cursor lookup.
+        `ns=None` lists every namespace (ties on checkpoint_id newest namespace first); a string
+        (the root namespace is "") lists exactly that one. `before` is a checkpoint id: only
+        checkpoints with a smaller id are listed; a cursor that does not exist (in `ns`, or
+        anywhere in the lineage when ns is None) raises NotFound rather than being ignored.
+        `metadata_filter` keeps checkpoints whose metadata equals it on every top-level key
+        (evaluated in SQL). A fixed number of statements whatever the page size.
         """
         return await self._run(self.store.list, lineage_id, ns, before, limit, metadata_filter)
+
+    async def list_stored(
+        self,
+        lineage_id: str,
+        ns: str | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+        metadata_filter: Mapping[str, Any] | None = None,
+    ) -> Stored:
+        """As list, but the stored rows themselves (see StoredCheckpoint). One snapshot."""
+        return await self._run(
+            self.store.list_stored,
+            lineage_id,
+            ns,
+            before,
+            limit,
+            metadata_filter,
+        )
 
     async def has_metadata_key(self, lineage_id: str, key: str) -> bool:
         """Whether any checkpoint of the lineage has this top-level metadata key."""
