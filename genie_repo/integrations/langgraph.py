@@ -35,6 +35,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from genie_repo.aio import AsyncCheckpointStore
 from genie_repo.db.protocol import Database
 from genie_repo.errors import InvalidInput
+from genie_repo.integrations.langgraph_store import GenieStore
 from genie_repo.models.checkpoints import Payload, StoredCheckpoint
 from genie_repo.stores.checkpoints import CheckpointStore, WriteValue
 
@@ -347,3 +348,6 @@ def checkpoint_time(checkpoint: Checkpoint) -> datetime:
     except (KeyError, TypeError, ValueError):
         return datetime.now(UTC)
     return stamp.astimezone(UTC) if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+__all__ = ["GenieCheckpointSaver", "GenieStore", "checkpoint_time"]
