@@ -14,6 +14,7 @@ from genie_repo.db import Database
 from genie_repo.errors import InvalidInput, NotFound, TransientError
 from genie_repo.models.checkpoints import CheckpointRef, Payload, Write
 from genie_repo.stores.checkpoints import CheckpointStore
+from tests.api import Builder
 from tests.clock import StepClock as Ticker
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -32,11 +33,15 @@ def clock() -> Ticker:
     return Ticker(T0)
 
 
-@pytest.fixture(params=[False, True], ids=["statements", "one-trip"])
+@pytest.fixture(params=["statements", "one-trip", "async"])
 def store(db: Database, clock: Ticker, request: pytest.FixtureRequest) -> CheckpointStore:
     """Both read/write shapes on both dialects: each must behave the same everywhere, whichever
-    one the store picks by default for the dialect."""
-    return CheckpointStore(db, clock=clock, one_round_trip=request.param)
+    one the store picks by default for the dialect; and the async store, on its default."""
+    if request.param == "async":
+        builder = Builder("async")
+        request.addfinalizer(builder.finish)
+        return builder(CheckpointStore, db, clock=clock)
+    return CheckpointStore(db, clock=clock, one_round_trip=request.param == "one-trip")
 
 
 def ids(tuples: list[Any]) -> list[str]:

@@ -16,6 +16,7 @@ from genie_repo.models.memories import MemoryKey, memory_id
 from genie_repo.models.sessions import UserKey
 from genie_repo.stores import memories as memories_module
 from genie_repo.stores.memories import MemoryStore
+from tests.api import Builder
 from tests.clock import FakeClock as Clock
 
 CORPUS = json.loads(Path(__file__).with_name("memory_corpus.json").read_text(encoding="utf-8"))
@@ -31,8 +32,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(db: Database, clock: Clock) -> MemoryStore:
-    return MemoryStore(db, clock=clock)
+def store(db: Database, clock: Clock, build: Builder) -> MemoryStore:
+    return build(MemoryStore, db, clock=clock)
 
 
 def contents(entries: list) -> list[str]:  # type: ignore[type-arg]

@@ -15,6 +15,7 @@ from genie_repo.db import Database, open_database
 from genie_repo.models.memories import memory_id
 from genie_repo.models.sessions import UserKey
 from genie_repo.stores.memories import MemoryStore
+from tests.api import Builder
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ALICE = UserKey("genie:assistant", "alice")
@@ -80,8 +81,8 @@ EXPECTED = {
 
 
 @pytest.fixture
-def store(db: Database) -> MemoryStore:
-    return MemoryStore(db, clock=lambda: T0)
+def store(db: Database, build: Builder) -> MemoryStore:
+    return build(MemoryStore, db, clock=lambda: T0)
 
 
 def contents(entries: list) -> list[str]:  # type: ignore[type-arg]
