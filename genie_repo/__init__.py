@@ -26,6 +26,7 @@ from genie_repo.models.checkpoints import (
     CheckpointTuple,
     Payload,
     PendingWrite,
+    StoredCheckpoint,
     Write,
 )
 from genie_repo.models.cron import CronClaim, CronHistory, CronSource, CronStatus, CronTask
@@ -45,6 +46,7 @@ from genie_repo.stores.approvals import ApprovalStore
 from genie_repo.stores.checkpoints import CheckpointStore
 from genie_repo.stores.clarifications import ClarificationStore
 from genie_repo.stores.cron import CronStore, cron_task_id
+from genie_repo.stores.items import ItemStore
 from genie_repo.stores.memories import MemoryStore
 from genie_repo.stores.sessions import SessionStore
 from genie_repo.stores.short_memory import ShortMemoryStore
@@ -72,6 +74,7 @@ __all__ = [
     "Event",
     "GenieRepoError",
     "InvalidInput",
+    "ItemStore",
     "Memory",
     "MemoryEntry",
     "MemoryKey",
@@ -90,6 +93,7 @@ __all__ = [
     "ShortMemory",
     "ShortMemoryStore",
     "StatsStore",
+    "StoredCheckpoint",
     "Summary",
     "TransientError",
     "UserKey",

@@ -54,15 +54,15 @@ def checkpoint_scene(db: Database, run: str) -> None:
     checkpoints = CheckpointStore(db)
     lineage, parent = f"graph-{run}", None
     state: dict[str, list[str]] = {"steps": []}
-    for step in ("plan", "act", "review"):  # a tiny three-node graph, no framework needed
+    for n, step in enumerate(("plan", "act", "review")):  # a tiny graph, no framework needed
         state["steps"].append(step)
-        checkpoints.put_full(
-            lineage, f"{step}-{run}", Payload(type="json", data=json.dumps(state).encode()),
+        checkpoints.put_full(  # ids that sort in step order: the newest is the greatest id
+            lineage, f"{n}-{step}-{run}", Payload(type="json", data=json.dumps(state).encode()),
             parent_id=parent, metadata={"source": "loop", "node": step},
             writes=[Write(channel="log", value=Payload(type="json", data=b'"ok"'),
                           task_id=step)],
         )
-        parent = f"{step}-{run}"
+        parent = f"{n}-{step}-{run}"
     latest = checkpoints.get_tuple(lineage)
     assert latest is not None
     resumed = json.loads(latest.checkpoint.data)

@@ -13,12 +13,13 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import apsw
 import psycopg
 import pytest
 from psycopg import sql
-from yoyo.migrations import read_sql_migration
+from yoyo import read_migrations
 
 from genie_repo._paths import data_dir
 from genie_repo.config import Config
@@ -33,8 +34,9 @@ _TEMPLATE_LOCK = 0x67656E6974  # advisory lock key shared by xdist workers
 
 def _schema_hash(dialect: str) -> str:
     digest = hashlib.sha256()
-    for path in sorted((data_dir("migrations") / dialect).glob("*.sql")):
-        digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted((data_dir("migrations") / dialect).glob("*.*")):
+        if path.suffix in {".sql", ".py"}:
+            digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -79,13 +81,24 @@ def pg_dsn_in_schema(schema: str) -> str:
     return psycopg.conninfo.make_conninfo(PG_DSN, options=f"-c search_path={schema}")
 
 
-def _migration_statements() -> list[str]:
-    """Every statement of the PostgreSQL migrations, in order (split as yoyo splits them)."""
-    statements: list[str] = []
-    for path in sorted((data_dir("migrations") / "postgres").glob("*.sql")):
-        if not path.name.endswith(".rollback.sql"):
-            statements += read_sql_migration(str(path))[2]
-    return statements
+def _migration_steps() -> list[str | Callable[[Any], None]]:
+    """Every step of the PostgreSQL migrations, in order, as yoyo reads them: a statement, or
+    the function of a Python migration (called with the connection)."""
+    steps: list[str | Callable[[Any], None]] = []
+    migrations = sorted(read_migrations(str(data_dir("migrations") / "postgres")),
+                        key=lambda m: m.id)
+    for migration in migrations:
+        migration.load()
+        pending = list(migration.steps)
+        while pending:
+            item = pending.pop(0)
+            if hasattr(item, "steps"):  # a group of steps
+                pending[:0] = item.steps
+            elif hasattr(item, "step"):  # a transaction wrapper
+                pending.insert(0, item.step)
+            elif item._apply:
+                steps.append(item._apply)
+    return steps
 
 
 def create_schema_copy(admin: psycopg.Connection, template: str, name: str) -> None:
@@ -94,8 +107,11 @@ def create_schema_copy(admin: psycopg.Connection, template: str, name: str) -> N
     with admin.transaction():
         admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
         admin.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(name)))
-        for statement in _migration_statements():
-            admin.execute(statement)
+        for migration_step in _migration_steps():
+            if isinstance(migration_step, str):
+                admin.execute(migration_step)
+            else:
+                migration_step(admin)
         for table in YOYO_TABLES:
             copy = sql.SQL("CREATE TABLE {new} (LIKE {old} INCLUDING ALL); "
                            "INSERT INTO {new} SELECT * FROM {old}")

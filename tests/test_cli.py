@@ -212,7 +212,7 @@ def test_memories_cron_and_cleanup_commands(
     assert code == 0 and "(none)" in out
     code, out, _ = run(capsys, *target(config), "--json", "cleanup")
     assert code == 0 and json.loads(out) == {
-        "approvals_expired": 1, "short_memories_purged": 1, "checkpoints_pruned": 0,
-        "cron_runs_pruned": 0}
+        "approvals_expired": 1, "short_memories_purged": 1, "store_items_purged": 0,
+        "checkpoints_pruned": 0, "cron_runs_pruned": 0}
     code, _, err = run(capsys, *target(config), "cleanup", "--keep-last", "3")
     assert code == 2 and "go together" in err

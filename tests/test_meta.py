@@ -15,6 +15,7 @@ def store_classes() -> list[type[Store]]:
     for module in pkgutil.iter_modules(genie_repo.stores.__path__):
         importlib.import_module(f"genie_repo.stores.{module.name}")
     importlib.import_module("genie_repo.integrations.trpc_agent")  # extra `trpc`: its own Stores
+    importlib.import_module("genie_repo.integrations.adk")  # extra `adk`: its own Store
     found: list[type[Store]] = []
     pending = list(Store.__subclasses__())
     while pending:

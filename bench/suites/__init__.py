@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from bench.core import Bench, Study
-from bench.suites import aio, approvals, checkpoints, cron, memories, scale, sessions, storage
+from bench.suites import (
+    adk,
+    aio,
+    approvals,
+    checkpoints,
+    cron,
+    langgraph_store,
+    memories,
+    scale,
+    sessions,
+    storage,
+)
 
 
 def all_benches() -> list[Bench]:
@@ -11,11 +22,13 @@ def all_benches() -> list[Bench]:
         *sessions.benches(),
         *checkpoints.benches(),
         *memories.benches(),
+        *langgraph_store.benches(),
         *cron.benches(),
         *approvals.benches(),
         *aio.benches(),
+        *adk.benches(),
     ]
 
 
 def all_studies() -> list[Study]:
-    return [*storage.studies(), *scale.studies()]
+    return [*storage.studies(), *memories.studies(), *scale.studies()]

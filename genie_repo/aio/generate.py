@@ -21,6 +21,7 @@ from genie_repo.stores.base import Store
 from genie_repo.stores.checkpoints import CheckpointStore
 from genie_repo.stores.clarifications import ClarificationStore
 from genie_repo.stores.cron import CronStore
+from genie_repo.stores.items import ItemStore
 from genie_repo.stores.memories import MemoryStore
 from genie_repo.stores.sessions import SessionStore
 from genie_repo.stores.short_memory import ShortMemoryStore
@@ -31,6 +32,7 @@ STORES: tuple[type[Store], ...] = (
     CheckpointStore,
     ClarificationStore,
     CronStore,
+    ItemStore,
     MemoryStore,
     SessionStore,
     ShortMemoryStore,

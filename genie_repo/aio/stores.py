@@ -6,19 +6,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from genie_repo.aio.base import AsyncStore
 from genie_repo.models.approvals import Approval, ApprovalStatus, Clarification
-from genie_repo.models.checkpoints import CheckpointRef, CheckpointTuple, Payload, Write
+from genie_repo.models.checkpoints import (
+    CheckpointRef,
+    CheckpointTuple,
+    Payload,
+    StoredCheckpoint,
+    Write,
+)
 from genie_repo.models.cron import CronClaim, CronHistory, CronStatus, CronTask
+from genie_repo.models.items import ItemOp, ItemResult, Namespace, StoredItem
 from genie_repo.models.memories import MemoryEntry, MemoryKey, UserKeyLike
 from genie_repo.models.sessions import Event, Session, SessionKey, SessionPage, Summary, UserKey
 from genie_repo.models.short_memory import ShortMemory
 from genie_repo.stores.approvals import ApprovalStore
-from genie_repo.stores.checkpoints import CheckpointStore, Tuples
+from genie_repo.stores.checkpoints import CheckpointStore, Stored, Tuples, WriteValue
 from genie_repo.stores.clarifications import ClarificationStore
 from genie_repo.stores.cron import CronStore
+from genie_repo.stores.items import ItemStore
 from genie_repo.stores.memories import Extractor, MemoryStore
 from genie_repo.stores.sessions import SessionStore, Summarizer
 from genie_repo.stores.short_memory import ShortMemoryStore
@@ -173,6 +181,31 @@ class AsyncCheckpointStore(AsyncStore[CheckpointStore]):
             overwrite=overwrite,
         )
 
+    async def put_write_values(
+        self,
+        lineage_id: str,
+        checkpoint_id: str,
+        values: Sequence[WriteValue],
+        *,
+        task_id: str,
+        task_path: str = '',
+        ns: str = '',
+        overwrite: bool = True,
+    ) -> None:
+        """As put_writes, for a caller holding the serialized values already (the LangGraph
+        saver): each `(channel, idx, seq, value_type, value_data)`, no Write objects built.
+        """
+        return await self._run(
+            self.store.put_write_values,
+            lineage_id,
+            checkpoint_id,
+            values,
+            task_id=task_id,
+            task_path=task_path,
+            ns=ns,
+            overwrite=overwrite,
+        )
+
     async def put_full(
         self,
         lineage_id: str,
@@ -219,9 +252,21 @@ class AsyncCheckpointStore(AsyncStore[CheckpointStore]):
         ns: str = '',
     ) -> CheckpointTuple | None:
         """That checkpoint with its metadata, parent and pending writes, or None. Without an id,
-        the newest in exactly namespace `ns` (default the root namespace ""). One query.
+        the newest (greatest checkpoint_id) in exactly namespace `ns` (default "").
         """
         return await self._run(self.store.get_tuple, lineage_id, checkpoint_id, ns=ns)
+
+    async def get_stored(
+        self,
+        lineage_id: str,
+        checkpoint_id: str | None = None,
+        *,
+        ns: str = '',
+    ) -> StoredCheckpoint | None:
+        """As get_tuple, but the stored row itself (see StoredCheckpoint), for callers that
+        convert it straight into their own type. One consistent snapshot.
+        """
+        return await self._run(self.store.get_stored, lineage_id, checkpoint_id, ns=ns)
 
     async def list(
         self,
@@ -231,15 +276,35 @@ class AsyncCheckpointStore(AsyncStore[CheckpointStore]):
         limit: int | None = None,
         metadata_filter: Mapping[str, Any] | None = None,
     ) -> Tuples:
-        """Checkpoints of a lineage, newest first, each with its pending writes.
+        """Checkpoints of a lineage, newest (greatest checkpoint_id) first, each with its
+        pending writes.
 
-        `ns=None` lists every namespace; a string (the root namespace is "") lists exactly that
-        one. `before` is a checkpoint id: only checkpoints strictly older than it are listed; a
-        cursor that does not exist (in `ns`, or anywhere in the lineage when ns is None) raises
-        NotFound rather than being ignored. `metadata_filter` keeps checkpoints whose metadata
-        equals it on every top-level key (evaluated in SQL). One query, plus one cursor lookup.
+        `ns=None` lists every namespace (ties on checkpoint_id newest namespace first); a string
+        (the root namespace is "") lists exactly that one. `before` is a checkpoint id: only
+        checkpoints with a smaller id are listed; a cursor that does not exist (in `ns`, or
+        anywhere in the lineage when ns is None) raises NotFound rather than being ignored.
+        `metadata_filter` keeps checkpoints whose metadata equals it on every top-level key
+        (evaluated in SQL). A fixed number of statements whatever the page size.
         """
         return await self._run(self.store.list, lineage_id, ns, before, limit, metadata_filter)
+
+    async def list_stored(
+        self,
+        lineage_id: str,
+        ns: str | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+        metadata_filter: Mapping[str, Any] | None = None,
+    ) -> Stored:
+        """As list, but the stored rows themselves (see StoredCheckpoint). One snapshot."""
+        return await self._run(
+            self.store.list_stored,
+            lineage_id,
+            ns,
+            before,
+            limit,
+            metadata_filter,
+        )
 
     async def has_metadata_key(self, lineage_id: str, key: str) -> bool:
         """Whether any checkpoint of the lineage has this top-level metadata key."""
@@ -442,6 +507,102 @@ class AsyncCronStore(AsyncStore[CronStore]):
         return await self._run(self.store.prune_history, older_than)
 
 
+class AsyncItemStore(AsyncStore[ItemStore]):
+    """Async twin of ItemStore.
+
+    get / put / delete / search / list_namespaces / sweep_expired, and `apply` for batches.
+    """
+
+    store_class = ItemStore
+
+    async def get(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        *,
+        refresh_ttl: bool = True,
+    ) -> StoredItem | None:
+        """The live item, or None. With refresh_ttl, an item that has a ttl gets it anew.
+        (The hot path: `apply([GetItem(...)])` without building a batch.)
+        """
+        return await self._run(self.store.get, namespace, key, refresh_ttl=refresh_ttl)
+
+    async def put(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        index: Literal[False] | Sequence[str] | None = None,
+        ttl_minutes: float | None = None,
+    ) -> None:
+        """Create or replace an item (created_at kept while the old one is live)."""
+        return await self._run(
+            self.store.put,
+            namespace,
+            key,
+            value,
+            index=index,
+            ttl_minutes=ttl_minutes,
+        )
+
+    async def delete(self, namespace: Sequence[str], key: str) -> None:
+        """Remove the item if present. Idempotent."""
+        return await self._run(self.store.delete, namespace, key)
+
+    async def search(
+        self,
+        prefix: Sequence[str],
+        *,
+        filter: Mapping[str, Any] | None = None,
+        query: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool = True,
+    ) -> list[StoredItem]:
+        """Live items under `prefix`, newest first, or by relevance to `query` (with score)."""
+        return await self._run(
+            self.store.search,
+            prefix,
+            filter=filter,
+            query=query,
+            limit=limit,
+            offset=offset,
+            refresh_ttl=refresh_ttl,
+        )
+
+    async def list_namespaces(
+        self,
+        *,
+        prefix: Sequence[str] | None = None,
+        suffix: Sequence[str] | None = None,
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Namespace]:
+        """Namespaces holding a live item, in tuple order; "*" in prefix/suffix matches any
+        one label; max_depth truncates (then de-duplicates).
+        """
+        return await self._run(
+            self.store.list_namespaces,
+            prefix=prefix,
+            suffix=suffix,
+            max_depth=max_depth,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def sweep_expired(self) -> int:
+        """Delete expired items (and namespaces left empty); returns how many items went."""
+        return await self._run(self.store.sweep_expired)
+
+    async def apply(self, ops: Sequence[ItemOp]) -> list[ItemResult]:
+        """Run a batch; results line up with `ops` (None for a put). Invalid input anywhere
+        raises InvalidInput before anything is read or written.
+        """
+        return await self._run(self.store.apply, ops)
+
+
 class AsyncMemoryStore(AsyncStore[MemoryStore]):
     """Async twin of MemoryStore.
 
@@ -499,11 +660,15 @@ class AsyncMemoryStore(AsyncStore[MemoryStore]):
         """The owner's memories matching any word of `query` in their text or topics, best
         first (ties: most recently updated first), each with its `score`.
 
-        Case-insensitive; whole words, in any order; no stemming, so every language works the
-        same ("expire" does not find "expires"). Only letters, digits and marks count: punctuation
-        and FTS operators (`"`, `*`, `AND`, `NEAR(`, `-`, `:` ...) are separators, so a query
-        without a word returns []. `topics`, when given, keeps only memories having at least one
-        of them (exact, case-sensitive topic names).
+        Case-insensitive, words in any order, no stemming. A word matches a whole word, or the
+        inside of a word when it has 3 or more characters ("lisb" finds "Lisbon", ranked below
+        a memory with the whole word); in scripts written without spaces (Chinese, Japanese,
+        Korean, Thai, ...) any 1 or more characters match inside the text ("上海" finds
+        "我搬到上海了"). So every memory whose text contains such a query word is found. Only the
+        first 10,000 characters of a memory are searched. Punctuation and query operators (`"`,
+        `*`, `AND`, `NEAR(`, `-`, `:` ...) are separators, so a query without a word returns [].
+        `topics`, when given, keeps only memories having at least one of them (exact,
+        case-sensitive topic names).
         """
         return await self._run(self.store.search_memories, user_key, query, limit, topics)
 
@@ -720,6 +885,51 @@ class AsyncSessionStore(AsyncStore[SessionStore]):
         """
         return await self._run(self.store.enqueue_summary_job, key, summarizer, filter_key)
 
+    async def create_new_session(
+        self,
+        key: SessionKey,
+        state: Mapping[str, Any] | None = None,
+    ) -> Session:
+        """Create a session that must not exist yet, with initial state routed like an event
+        delta, in one transaction. Conflict (and nothing written) when the id is taken.
+        """
+        return await self._run(self.store.create_new_session, key, state)
+
+    async def append_event_at_seq(
+        self,
+        key: SessionKey,
+        event: Event,
+        *,
+        expected_seq: int,
+        updated_at: datetime | None = None,
+    ) -> Event:
+        """append_event, only while the session's `last_seq` is still `expected_seq`: checked
+        and written in one transaction, so of two writers holding the same revision exactly one
+        wins. The session's `updated_at` becomes `updated_at` (default: now). Returns the event
+        with its seq; an event id already stored returns its stored seq and writes nothing.
+        Conflict when the revision moved on, NotFound when the session is missing; nothing is
+        written in either case.
+        """
+        return await self._run(
+            self.store.append_event_at_seq,
+            key,
+            event,
+            expected_seq=expected_seq,
+            updated_at=updated_at,
+        )
+
+    async def list_app_sessions(
+        self,
+        app_name: str,
+        *,
+        user_id: str | None = None,
+    ) -> list[Session]:
+        """Every session of the app, or of one user of it, least recently updated first (ties
+        by user_id, session_id), each with merged state and no events. Three statements,
+        however many sessions.
+        """
+        return await self._run(self.store.list_app_sessions, app_name, user_id=user_id)
+
 
 class AsyncShortMemoryStore(AsyncStore[ShortMemoryStore]):
     """Async twin of ShortMemoryStore.
@@ -784,6 +994,7 @@ __all__ = [
     "AsyncCheckpointStore",
     "AsyncClarificationStore",
     "AsyncCronStore",
+    "AsyncItemStore",
     "AsyncMemoryStore",
     "AsyncSessionStore",
     "AsyncShortMemoryStore",

@@ -12,14 +12,15 @@ from genie_repo.errors import InvalidInput
 from genie_repo.stores.approvals import ApprovalStore
 from genie_repo.stores.checkpoints import CheckpointStore
 from genie_repo.stores.cron import CronStore
+from genie_repo.stores.items import ItemStore
 from genie_repo.stores.short_memory import ShortMemoryStore
 
 
 def register(commands: Any) -> None:
     cmd = commands.add_parser(
         "cleanup",
-        help="expire stale approvals, purge expired short memories, prune old checkpoints "
-        "and cron history",
+        help="expire stale approvals, purge expired short memories and store items, prune old "
+        "checkpoints and cron history",
     )
     cmd.add_argument("--checkpoint-days", type=float, default=30.0,
                      help="delete checkpoints older than this many days (default 30)")
@@ -38,6 +39,7 @@ def cleanup(args: argparse.Namespace, config: Config) -> Any:
         done = {
             "approvals_expired": ApprovalStore(db).expire_stale(),
             "short_memories_purged": ShortMemoryStore(db).cleanup(),
+            "store_items_purged": ItemStore(db).sweep_expired(),
             "checkpoints_pruned": CheckpointStore(db).prune_older_than(
                 timedelta(days=args.checkpoint_days)),
             "cron_runs_pruned": CronStore(db).prune_history(timedelta(days=args.history_days)),

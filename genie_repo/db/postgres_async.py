@@ -4,11 +4,12 @@
 `await_only` when the store code calling it runs under `run` (see `genie_repo.db.bridge`).
 Called from anywhere else (a store's own background worker thread), it takes the synchronous
 path of the database it belongs to.
+
 One statement is one await of one coroutine (take a connection, execute, fetch, give it back), so
 a call costs one greenlet round trip per statement, on top of psycopg's own async I/O.
 
-Each event loop gets its own `AsyncConnectionPool` (an asyncio pool belongs to one loop), opened
-on first use with the same settings as the synchronous pool. An open async transaction is a
+Each event loop gets its own `AsyncPool` (asyncio connections belong to one loop), made on first
+use with the same settings as the synchronous pool. An open async transaction is a
 context variable, so it follows the task that opened it, and only that task.
 """
 
@@ -21,8 +22,9 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import psycopg
-import psycopg_pool
+from psycopg_pool import PoolTimeout
 
+from genie_repo.db.async_pool import AsyncPool
 from genie_repo.db.bridge import await_only, in_bridge, run_bridged
 from genie_repo.db.calls import check_verb, first_value, prepare, single_row
 from genie_repo.db.protocol import Dialect, Params, Row
@@ -53,7 +55,7 @@ class PostgresBridge:
         self.sync = sync
         self.registry = sync.registry
         self.config = sync.config
-        self._pools: dict[asyncio.AbstractEventLoop, psycopg_pool.AsyncConnectionPool[Any]] = {}
+        self._pools: dict[asyncio.AbstractEventLoop, AsyncPool] = {}
 
     def __repr__(self) -> str:
         return f"PostgresBridge({self.sync!r})"
@@ -72,50 +74,35 @@ class PostgresBridge:
 
     # -- pools ----------------------------------------------------------------------------------
 
-    async def _pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:
+    async def _pool(self) -> AsyncPool:
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
-            options = self.config.pool
-            pool = psycopg_pool.AsyncConnectionPool(
-                self.sync._conninfo,
-                min_size=options.min_size,
-                max_size=options.max_size,
-                timeout=options.timeout,
-                max_lifetime=options.max_lifetime,
-                max_idle=options.max_idle,
-                kwargs=self.sync._connect_kwargs,
-                open=False,
-                name="genie_repo_async",
-            )
-            self._pools[loop] = pool
             for stale in [other for other in self._pools if other.is_closed()]:
-                del self._pools[stale]
-            await pool.open()
+                self._pools.pop(stale).close_now()
+            pool = self._pools[loop] = AsyncPool(
+                self.sync._conninfo, self.sync._connect_kwargs, self.config.pool
+            )
         return pool
 
     async def aclose(self) -> None:
-        """Close this loop's pool (others are closed by `close()` from their own loop)."""
+        """Close this loop's pool (each loop's pool is closed from its own loop)."""
         pool = self._pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
             await pool.close()
 
     def close(self) -> None:
-        """Close every loop's pool: on a loop running elsewhere through that loop, on this
-        thread's running loop as a task; a closed loop's connections close with the pool."""
+        """Close every loop's pool: a running loop's through that loop, an ended loop's
+        connections directly."""
         pools, self._pools = self._pools, {}
         try:
             here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             here = None
         for loop, pool in pools.items():
-            if loop.is_closed():
-                continue
-            if loop is here:
-                task = loop.create_task(pool.close())
-                _CLOSING.add(task)
-                task.add_done_callback(_CLOSING.discard)
-            elif loop.is_running():
+            if loop is here or not loop.is_running():
+                pool.close_now()
+            else:
                 asyncio.run_coroutine_threadsafe(pool.close(), loop).result(timeout=10)
 
     # -- transactions ---------------------------------------------------------------------------
@@ -133,17 +120,20 @@ class PostgresBridge:
             return
         pool = await self._pool()
         try:
-            async with pool.connection() as conn:
-                token = _OPEN.set({**open_now, self: conn})
-                try:
-                    async with self._wrap(conn.transaction()):
-                        if readonly:
-                            await conn.execute("SET TRANSACTION READ ONLY")
-                        yield
-                finally:
-                    _OPEN.reset(token)
-        except psycopg_pool.PoolTimeout as exc:
-            raise self._error(exc, None, pool) from None
+            conn = await pool.get()
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise self._error(exc, None) from exc
+        try:
+            token = _OPEN.set({**open_now, self: conn})
+            try:
+                async with self._wrap(conn.transaction()):
+                    if readonly:
+                        await conn.execute("SET TRANSACTION READ ONLY")
+                    yield
+            finally:
+                _OPEN.reset(token)
+        finally:
+            await pool.put(conn)
 
     @asynccontextmanager
     async def _wrap(self, block: Any) -> AsyncIterator[None]:
@@ -151,7 +141,7 @@ class PostgresBridge:
             async with block:
                 yield
         except psycopg.Error as exc:
-            raise self._error(exc, None, None) from exc
+            raise self._error(exc, None) from exc
 
     # -- the Database protocol, for store code running under `run` ------------------------------
 
@@ -222,27 +212,22 @@ class PostgresBridge:
             return await self._on(conn, query, values, mode, None)
         pool = self._pools.get(asyncio.get_running_loop()) or await self._pool()
         try:
-            conn = await pool.getconn()
-        except psycopg_pool.PoolTimeout as exc:
-            raise self._error(exc, query, pool) from None
+            conn = await pool.get()
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise await self._failed(exc, query, pool) from exc
         try:
             if mode == _MANY:
                 try:
                     async with conn.transaction():
                         return await self._on(conn, query, values, mode, pool)
                 except psycopg.Error as exc:  # the commit of execute_many's own transaction
-                    raise self._error(exc, query, pool) from exc
+                    raise await self._failed(exc, query, pool) from exc
             return await self._on(conn, query, values, mode, pool)
         finally:
-            await pool.putconn(conn)
+            await pool.put(conn)
 
     async def _on(
-        self,
-        conn: AsyncConn,
-        query: Query,
-        values: Any,
-        mode: int,
-        pool: psycopg_pool.AsyncConnectionPool[Any] | None,
+        self, conn: AsyncConn, query: Query, values: Any, mode: int, pool: AsyncPool | None
     ) -> Any:
         try:
             if mode == _MANY:
@@ -254,20 +239,19 @@ class PostgresBridge:
                 return max(cursor.rowcount, 0)
             return await cursor.fetchall()
         except (psycopg.Error, UnicodeEncodeError) as exc:
-            error = self._error(exc, query, pool)
-        if isinstance(error, TransientError) and pool is not None:
-            await pool.check()  # drop the other dead idle connections now
-        raise error
+            raise await self._failed(exc, query, pool) from exc
 
-    def _error(
-        self,
-        exc: BaseException,
-        query: Query | None,
-        pool: psycopg_pool.AsyncConnectionPool[Any] | None,
+    async def _failed(
+        self, exc: BaseException, query: Query | None, pool: AsyncPool | None
     ) -> GenieRepoError:
+        """Our error for a driver error; after a lost connection the idle ones are dropped."""
+        error = self._error(exc, query)
+        if isinstance(error, TransientError) and pool is not None:
+            await pool.drop_idle()
+        return error
+
+    def _error(self, exc: BaseException, query: Query | None) -> GenieRepoError:
         from genie_repo.db.postgres import translate
 
         return translate(exc, query, self.sync._password)
 
-
-_CLOSING: set[asyncio.Task[None]] = set()  # pools closing in the background, kept referenced

@@ -49,14 +49,12 @@ class _Lane:
     def _serve(self) -> None:
         """Run jobs in order. Outcomes go back to their loops in batches: one wake-up of a
         loop per burst of calls, not one per call, and at once when the queue runs dry."""
-        get, get_nowait = self.queue.get, self.queue.get_nowait
+        get, empty = self.queue.get, self.queue.empty
         done: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         while True:
-            try:
-                job = get_nowait()
-            except queue.Empty:
+            if done and empty():
                 _deliver(done)
-                job = get()
+            job = get()
             if job is None:
                 _deliver(done)
                 return

@@ -2,14 +2,15 @@
 
 These are frozen slotted dataclasses rather than pydantic models: a listed page builds several
 of them per checkpoint, and on the read path pydantic's construction cost more than the SQL.
-Inputs are still checked when built (InvalidInput, a ValueError).
+Inputs are still checked when built (InvalidInput, a ValueError). `StoredCheckpoint` is the
+row as read, for code that converts it at once (the LangGraph saver): no objects per field.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from genie_repo.errors import InvalidInput
 
@@ -25,7 +26,7 @@ class Payload:
     def __post_init__(self) -> None:
         if not isinstance(self.type, str) or not self.type:
             raise InvalidInput("payload type must be a non-empty string")
-        if not isinstance(self.data, bytes):
+        if type(self.data) is not bytes and not isinstance(self.data, bytes):
             raise InvalidInput(f"payload data must be bytes, got {type(self.data).__name__}")
 
 
@@ -56,13 +57,15 @@ class Write:
             raise InvalidInput("write channel must be a string")
         if not isinstance(self.value, Payload):
             raise InvalidInput(f"write value must be a Payload, got {type(self.value).__name__}")
-        for name in ("task_id", "task_path"):
-            if not isinstance(getattr(self, name), str | None):
-                raise InvalidInput(f"write {name} must be a string")
-        for name in ("idx", "seq"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-                raise InvalidInput(f"write {name} must be an integer")
+        # Straight-line checks: a LangGraph step builds several Writes per put_writes.
+        if self.task_id is not None and not isinstance(self.task_id, str):
+            raise InvalidInput("write task_id must be a string")
+        if self.task_path is not None and not isinstance(self.task_path, str):
+            raise InvalidInput("write task_path must be a string")
+        if self.idx is not None and (type(self.idx) is bool or not isinstance(self.idx, int)):
+            raise InvalidInput("write idx must be an integer")
+        if self.seq is not None and (type(self.seq) is bool or not isinstance(self.seq, int)):
+            raise InvalidInput("write seq must be an integer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +91,19 @@ class CheckpointTuple:
     ts: datetime
     parent: CheckpointRef | None
     pending_writes: tuple[PendingWrite, ...]
+
+
+class StoredCheckpoint(NamedTuple):
+    """A checkpoint exactly as stored, read from our own (trusted) rows without building a
+    model: for callers that turn it straight into their own type. `writes` are the pending-write
+    rows ordered by (seq, task_path, task_id, idx), each a dict with the keys task_id, channel,
+    value_type, value_data (bytes), task_path, idx and seq."""
+
+    checkpoint_ns: str
+    checkpoint_id: str
+    parent_checkpoint_id: str  # "" when it has no parent
+    ts: int  # Unix nanoseconds, UTC
+    checkpoint_type: str
+    checkpoint_data: bytes
+    metadata: str  # a JSON object, as stored
+    writes: list[dict[str, Any]]

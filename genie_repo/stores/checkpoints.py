@@ -1,11 +1,14 @@
 """Graph checkpoints and their pending writes (the seed's GormCheckpointSaver, done right).
 
-Ordering: "newest" means the greatest (ts, checkpoint_id), namespace as a last tie-breaker. The
-LangGraph saver derives ts from its uuid6 checkpoint ids, whose text order is their time order, so
-there this is exactly LangGraph's "latest = greatest checkpoint_id".
-Reads are one query whatever the page size: the checkpoint rows come back followed by all their
-writes (plus one cursor lookup when `before` is given), never N+1. Writes are ordered in Python,
-so the database never sorts payload blobs.
+Ordering: "newest" is the greatest checkpoint_id (text order; namespace as the tie-breaker across
+namespaces), so the primary key serves every read. LangGraph's uuid6 ids sort by time, so there
+this is exactly LangGraph's "latest = greatest checkpoint_id"; other callers pick ids that sort
+the way they want (a ULID, a zero-padded counter). `ts` is kept for prune_older_than and read back.
+
+Reads take the cheapest shape per dialect (`one_round_trip`): on PostgreSQL one statement
+returns the checkpoint rows followed by all their writes; on SQLite, where a statement is a
+function call, plain indexed statements run inside one read transaction (one snapshot). Either
+way a page costs a fixed number of statements, never N+1, and writes are ordered in Python.
 """
 
 from __future__ import annotations
@@ -13,25 +16,30 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any, ClassVar
 
-from genie_repo.db.protocol import Row
+from genie_repo.db.protocol import Database, Row
 from genie_repo.errors import InvalidInput, NotFound
 from genie_repo.models.checkpoints import (
     CheckpointRef,
     CheckpointTuple,
     Payload,
     PendingWrite,
+    StoredCheckpoint,
     Write,
 )
-from genie_repo.stores.base import Store
+from genie_repo.stores.base import Clock, Store
 from genie_repo.stores.limits import check_limit
-from genie_repo.timestamps import require_utc
+from genie_repo.timestamps import require_utc, utc_now
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_TS = 2**63 - 1  # the "no before cursor" sentinel: above every storable timestamp
+_MAX_TS = 2**63 - 1
 _NO_LIMIT = 2**62
+_WRITE_ORDER = itemgetter("seq", "task_path", "task_id", "idx")
 Tuples = list[CheckpointTuple]  # (`list` is also a method name inside the store class)
+Stored = list[StoredCheckpoint]
+WriteValue = tuple[str, int, int, str, bytes]  # channel, idx, seq, value_type, value_data
 
 
 class CheckpointStore(Store):
@@ -43,12 +51,20 @@ class CheckpointStore(Store):
         "checkpoints.upsert_checkpoint",
         "checkpoints.upsert_write",
         "checkpoints.insert_write_if_absent",
+        "checkpoints.upsert_writes",
+        "checkpoints.insert_writes_if_absent",
         "checkpoints.delete_checkpoint_writes",
-        "checkpoints.latest_in_ns",
+        "checkpoints.latest_checkpoint",
         "checkpoints.find_checkpoint",
+        "checkpoints.list_writes",
         "checkpoints.list_in_ns",
         "checkpoints.list_across_ns",
-        "checkpoints.find_position",
+        "checkpoints.list_page_writes",
+        "checkpoints.latest_with_writes",
+        "checkpoints.find_with_writes",
+        "checkpoints.list_in_ns_with_writes",
+        "checkpoints.list_across_ns_with_writes",
+        "checkpoints.has_checkpoint",
         "checkpoints.has_metadata_key",
         "checkpoints.delete_lineage_writes",
         "checkpoints.delete_lineage_checkpoints",
@@ -62,9 +78,21 @@ class CheckpointStore(Store):
         "checkpoints.copy_writes",
     )
     IDEMPOTENT_METHODS: ClassVar[frozenset[str]] = frozenset({
-        "put", "put_writes", "put_full", "get", "get_tuple", "list", "delete_lineage",
-        "prune", "prune_older_than", "delete_for_runs", "copy_lineage", "has_metadata_key",
+        "put", "put_writes", "put_write_values", "put_full", "get", "get_tuple", "get_stored",
+        "list", "list_stored", "delete_lineage", "prune", "prune_older_than", "delete_for_runs",
+        "copy_lineage", "has_metadata_key",
     })
+
+    def __init__(
+        self, db: Database, *, clock: Clock = utc_now, one_round_trip: bool | None = None
+    ) -> None:
+        """`one_round_trip`: read a checkpoint and its writes with one statement (the default
+        on PostgreSQL) or with plain indexed statements in one read transaction (the default on
+        SQLite). Both give the same results on both dialects; only the cost differs."""
+        super().__init__(db, clock=clock)
+        self.one_round_trip = db.dialect == "postgres" if one_round_trip is None else (
+            one_round_trip
+        )
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -106,6 +134,60 @@ class CheckpointStore(Store):
         _require_text(task_id, "task_id")
         _require_text(task_path, "task_path")
         rows = _write_rows(lineage_id, ns, checkpoint_id, writes, task_id, task_path)
+        self._put_write_rows(lineage_id, ns, checkpoint_id, rows, overwrite)
+
+    def put_write_values(
+        self,
+        lineage_id: str,
+        checkpoint_id: str,
+        values: Sequence[WriteValue],
+        *,
+        task_id: str,
+        task_path: str = "",
+        ns: str = "",
+        overwrite: bool = True,
+    ) -> None:
+        """As put_writes, for a caller holding the serialized values already (the LangGraph
+        saver): each `(channel, idx, seq, value_type, value_data)`, no Write objects built."""
+        _require_pair(lineage_id, checkpoint_id)
+        _require_text(ns, "ns")
+        _require_text(task_id, "task_id")
+        _require_text(task_path, "task_path")
+        if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+            raise InvalidInput("values must be a sequence of (channel, idx, seq, type, data)")
+        rows = []
+        for channel, idx, seq, value_type, value_data in values:
+            if (type(channel) is not str or type(idx) is not int or type(seq) is not int
+                    or type(value_type) is not str or not value_type
+                    or type(value_data) is not bytes):
+                raise InvalidInput(
+                    "each value must be (channel: str, idx: int, seq: int, value_type: "
+                    f"non-empty str, value_data: bytes), got {(channel, idx, seq, value_type)!r}"
+                )
+            rows.append({
+                "lineage_id": lineage_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id,
+                "task_id": task_id, "task_path": task_path, "idx": idx, "seq": seq,
+                "channel": channel, "value_type": value_type, "value_data": value_data,
+            })
+        self._put_write_rows(lineage_id, ns, checkpoint_id, rows, overwrite)
+
+    def _put_write_rows(
+        self,
+        lineage_id: str,
+        ns: str,
+        checkpoint_id: str,
+        rows: list[dict[str, Any]],
+        overwrite: bool,
+    ) -> None:
+        if not rows:
+            return
+        if self.one_round_trip:  # one statement over a JSON array: atomic in autocommit
+            batch = "upsert_writes" if overwrite else "insert_writes_if_absent"
+            self.db.execute(f"checkpoints.{batch}", {
+                "lineage_id": lineage_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id,
+                "writes": _writes_json(rows, keep_last=overwrite),
+            })
+            return
         query = "checkpoints.upsert_write" if overwrite else "checkpoints.insert_write_if_absent"
         self.db.execute_many(query, rows)
 
@@ -150,20 +232,46 @@ class CheckpointStore(Store):
         self, lineage_id: str, checkpoint_id: str | None = None, *, ns: str = ""
     ) -> CheckpointTuple | None:
         """That checkpoint with its metadata, parent and pending writes, or None. Without an id,
-        the newest in exactly namespace `ns` (default the root namespace ""). One query."""
+        the newest (greatest checkpoint_id) in exactly namespace `ns` (default "")."""
+        found = self.get_stored(lineage_id, checkpoint_id, ns=ns)
+        return None if found is None else _to_tuple(lineage_id, found)
+
+    def get_stored(
+        self, lineage_id: str, checkpoint_id: str | None = None, *, ns: str = ""
+    ) -> StoredCheckpoint | None:
+        """As get_tuple, but the stored row itself (see StoredCheckpoint), for callers that
+        convert it straight into their own type. One consistent snapshot."""
         _require_id(lineage_id, "lineage_id")
         _require_text(ns, "ns")
-        if checkpoint_id is None:
-            rows = self.db.fetch_all(
-                "checkpoints.latest_in_ns", {"lineage_id": lineage_id, "checkpoint_ns": ns}
-            )
-        else:
+        key: dict[str, Any] = {"lineage_id": lineage_id, "checkpoint_ns": ns}
+        if checkpoint_id is not None:
             _require_id(checkpoint_id, "checkpoint_id")
-            rows = self.db.fetch_all("checkpoints.find_checkpoint", {
-                "lineage_id": lineage_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id,
-            })
-        found = _tuples(lineage_id, rows)
-        return found[0] if found else None
+            key["checkpoint_id"] = checkpoint_id
+        db = self.db
+        if self.one_round_trip:
+            query = (
+                "checkpoints.latest_with_writes" if checkpoint_id is None
+                else "checkpoints.find_with_writes"
+            )
+            found = _from_parts(db.fetch_all(query, key))
+            return found[0] if found else None
+        with db.transaction(readonly=True):
+            if checkpoint_id is None:
+                row = db.fetch_one("checkpoints.latest_checkpoint", key)
+                if row is None:
+                    return None
+                key["checkpoint_id"] = row["checkpoint_id"]
+            else:
+                row = db.fetch_one("checkpoints.find_checkpoint", key)
+                if row is None:
+                    return None
+            writes = db.fetch_all("checkpoints.list_writes", key)
+        if len(writes) > 1:
+            writes.sort(key=_WRITE_ORDER)
+        return StoredCheckpoint(
+            row["checkpoint_ns"], row["checkpoint_id"], row["parent_checkpoint_id"], row["ts"],
+            row["checkpoint_type"], row["checkpoint_data"], row["metadata"], writes,
+        )
 
     def list(
         self,
@@ -173,33 +281,71 @@ class CheckpointStore(Store):
         limit: int | None = None,
         metadata_filter: Mapping[str, Any] | None = None,
     ) -> Tuples:
-        """Checkpoints of a lineage, newest first, each with its pending writes.
+        """Checkpoints of a lineage, newest (greatest checkpoint_id) first, each with its
+        pending writes.
 
-        `ns=None` lists every namespace; a string (the root namespace is "") lists exactly that
-        one. `before` is a checkpoint id: only checkpoints strictly older than it are listed; a
-        cursor that does not exist (in `ns`, or anywhere in the lineage when ns is None) raises
-        NotFound rather than being ignored. `metadata_filter` keeps checkpoints whose metadata
-        equals it on every top-level key (evaluated in SQL). One query, plus one cursor lookup.
+        `ns=None` lists every namespace (ties on checkpoint_id newest namespace first); a string
+        (the root namespace is "") lists exactly that one. `before` is a checkpoint id: only
+        checkpoints with a smaller id are listed; a cursor that does not exist (in `ns`, or
+        anywhere in the lineage when ns is None) raises NotFound rather than being ignored.
+        `metadata_filter` keeps checkpoints whose metadata equals it on every top-level key
+        (evaluated in SQL). A fixed number of statements whatever the page size.
         """
+        found = self.list_stored(lineage_id, ns, before, limit, metadata_filter)
+        return [_to_tuple(lineage_id, stored) for stored in found]
+
+    def list_stored(
+        self,
+        lineage_id: str,
+        ns: str | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+        metadata_filter: Mapping[str, Any] | None = None,
+    ) -> Stored:
+        """As list, but the stored rows themselves (see StoredCheckpoint). One snapshot."""
         _require_id(lineage_id, "lineage_id")
         if ns is not None:
             _require_text(ns, "ns")
-        page = None if limit is None else check_limit(limit)
-        position = None
+        page = _NO_LIMIT if limit is None else check_limit(limit)
         if before is not None:
             _require_id(before, "before")
-            position = self.db.fetch_one("checkpoints.find_position", {
-                "lineage_id": lineage_id, "checkpoint_id": before,
-                "any_ns": ns is None, "checkpoint_ns": ns or "",
+        params = {
+            "lineage_id": lineage_id,
+            "before_id": before,
+            "metadata_filter": encode_metadata(metadata_filter or {}, "metadata_filter"),
+            "limit": page,
+        }
+        if ns is not None:
+            params["checkpoint_ns"] = ns
+        suffix = "in_ns" if ns is not None else "across_ns"
+        db = self.db
+        if self.one_round_trip:
+            if before is not None:
+                self._require_cursor(lineage_id, ns, before)
+            return _from_parts(db.fetch_all(f"checkpoints.list_{suffix}_with_writes", params))
+        with db.transaction(readonly=True):
+            if before is not None:
+                self._require_cursor(lineage_id, ns, before)
+            rows = db.fetch_all(f"checkpoints.list_{suffix}", params)
+            if not rows:
+                return []
+            keys = [[row["checkpoint_ns"], row["checkpoint_id"]] for row in rows]
+            writes = db.fetch_all("checkpoints.list_page_writes", {
+                "lineage_id": lineage_id, "keys": json.dumps(keys, ensure_ascii=False),
             })
-            if position is None:
-                where = "any namespace" if ns is None else f"namespace {ns!r}"
-                raise NotFound(
-                    f"before cursor {before!r} is not a checkpoint of lineage {lineage_id!r} "
-                    f"in {where}"
-                )
-        query = "checkpoints.list_across_ns" if ns is None else "checkpoints.list_in_ns"
-        return self._list(query, lineage_id, ns or "", position, page, metadata_filter)
+        by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for write in writes:
+            by_key.setdefault((write["checkpoint_ns"], write["checkpoint_id"]), []).append(write)
+        out: Stored = []
+        for row in rows:
+            mine = by_key.get((row["checkpoint_ns"], row["checkpoint_id"]), [])
+            if len(mine) > 1:
+                mine.sort(key=_WRITE_ORDER)
+            out.append(StoredCheckpoint(
+                row["checkpoint_ns"], row["checkpoint_id"], row["parent_checkpoint_id"],
+                row["ts"], row["checkpoint_type"], row["checkpoint_data"], row["metadata"], mine,
+            ))
+        return out
 
     def has_metadata_key(self, lineage_id: str, key: str) -> bool:
         """Whether any checkpoint of the lineage has this top-level metadata key."""
@@ -305,24 +451,17 @@ class CheckpointStore(Store):
             "metadata": encode_metadata({} if metadata is None else metadata, "metadata"),
         }
 
-    def _list(
-        self,
-        query: str,
-        lineage_id: str,
-        ns: str,
-        position: Row | None,
-        limit: int | None,
-        metadata_filter: Mapping[str, Any] | None,
-    ) -> Tuples:
-        rows = self.db.fetch_all(query, {
-            "lineage_id": lineage_id,
-            "checkpoint_ns": ns,
-            "before_ts": _MAX_TS if position is None else position["ts"],
-            "before_id": "" if position is None else position["checkpoint_id"],
-            "metadata_filter": encode_metadata(metadata_filter or {}, "metadata_filter"),
-            "limit": _NO_LIMIT if limit is None else limit,
+    def _require_cursor(self, lineage_id: str, ns: str | None, before: str) -> None:
+        found = self.db.fetch_value("checkpoints.has_checkpoint", {
+            "lineage_id": lineage_id, "checkpoint_id": before,
+            "any_ns": ns is None, "checkpoint_ns": ns or "",
         })
-        return _tuples(lineage_id, rows)
+        if not found:
+            where = "any namespace" if ns is None else f"namespace {ns!r}"
+            raise NotFound(
+                f"before cursor {before!r} is not a checkpoint of lineage {lineage_id!r} "
+                f"in {where}"
+            )
 
 
 def encode_metadata(value: Mapping[str, Any], what: str) -> str:
@@ -331,14 +470,42 @@ def encode_metadata(value: Mapping[str, Any], what: str) -> str:
     if not isinstance(value, Mapping):
         raise InvalidInput(f"{what} must be a JSON object (a mapping), got {type(value).__name__}")
     try:
-        _check_json_text(value, what)
-        return json.dumps(
+        text = json.dumps(
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
     except (TypeError, ValueError) as exc:
+        _check_json_text(value, what)  # a more precise message, when it has one
         raise InvalidInput(f"{what} cannot be encoded as JSON: {exc}") from None
     except RecursionError:
         raise InvalidInput(f"{what} is nested too deeply to encode as JSON") from None
+    # json.dumps writes NUL as \u0000 and accepts non-string keys and lone surrogates: the
+    # precise (slower) walk runs only when the text or the keys say one may be there.
+    if "\\u0000" in text or not _text_keys(value) or not text.isascii() and not _utf8(text):
+        _check_json_text(value, what)
+    return text
+
+
+def _text_keys(value: Any) -> bool:
+    """Every object key in the value is a str (json.dumps would turn 1 into "1")."""
+    kind = type(value)
+    if kind is dict or isinstance(value, Mapping):
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _SCALARS and not _text_keys(item)):
+                return False
+    elif kind is list or kind is tuple:
+        return all(type(item) in _SCALARS or _text_keys(item) for item in value)
+    return True
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_json_text(value: Any, what: str) -> None:
@@ -421,38 +588,54 @@ def _write_rows(
     return rows
 
 
-def _write_order(write: PendingWrite) -> tuple[int, str, str, int]:
-    return (write.seq, write.task_path, write.task_id, write.idx)
+def _writes_json(rows: list[dict[str, Any]], *, keep_last: bool) -> str:
+    """The writes as one JSON array for upsert_writes / insert_writes_if_absent: one entry per
+    (task_id, idx), the last (upsert) or first (insert-if-absent) as a batch would leave it."""
+    entries: dict[tuple[str, int], list[Any]] = {}
+    for row in rows:
+        key = (row["task_id"], row["idx"])
+        if keep_last or key not in entries:
+            entries[key] = [row["task_id"], row["idx"], row["channel"], row["value_type"],
+                            row["value_data"].hex(), row["task_path"], row["seq"]]
+    return json.dumps(list(entries.values()), ensure_ascii=False)
 
 
-def _tuples(lineage_id: str, rows: list[Row]) -> Tuples:
+def _from_parts(rows: list[Row]) -> Stored:
     """Checkpoint rows (part 0, in the query's order) and their writes (part 1), joined here.
     Writes are few per checkpoint, so sorting them here is cheaper than an ORDER BY in SQL."""
-    writes: dict[tuple[str, str], list[PendingWrite]] = {}
+    writes: dict[tuple[str, str], list[dict[str, Any]]] = {}
     checkpoints = []
     for row in rows:
         if row["part"] == 0:
             checkpoints.append(row)
-            continue
-        writes.setdefault((row["checkpoint_ns"], row["checkpoint_id"]), []).append(PendingWrite(
-            task_id=row["task_id"],
-            channel=row["channel"],
-            value=Payload(type=row["value_type"], data=bytes(row["value_data"])),
-            task_path=row["task_path"],
-            idx=row["idx"],
-            seq=row["seq"],
-        ))
-    result: Tuples = []
+        else:
+            writes.setdefault((row["checkpoint_ns"], row["checkpoint_id"]), []).append(row)
+    out: Stored = []
     for row in checkpoints:
-        ns, checkpoint_id, parent = (
-            row["checkpoint_ns"], row["checkpoint_id"], row["parent_checkpoint_id"]
-        )
-        result.append(CheckpointTuple(
-            ref=CheckpointRef(lineage_id, ns, checkpoint_id),
-            checkpoint=Payload(type=row["value_type"], data=bytes(row["value_data"])),
-            metadata=json.loads(row["metadata"]),
-            ts=_from_ns(row["ts"]),
-            parent=CheckpointRef(lineage_id, ns, parent) if parent else None,
-            pending_writes=tuple(sorted(writes.get((ns, checkpoint_id), ()), key=_write_order)),
+        mine = writes.get((row["checkpoint_ns"], row["checkpoint_id"]), [])
+        if len(mine) > 1:
+            mine.sort(key=_WRITE_ORDER)
+        out.append(StoredCheckpoint(
+            row["checkpoint_ns"], row["checkpoint_id"], row["parent_checkpoint_id"], row["ts"],
+            row["value_type"], bytes(row["value_data"]), row["metadata"], mine,
         ))
-    return result
+    return out
+
+
+def _to_tuple(lineage_id: str, stored: StoredCheckpoint) -> CheckpointTuple:
+    ns, parent = stored.checkpoint_ns, stored.parent_checkpoint_id
+    return CheckpointTuple(
+        ref=CheckpointRef(lineage_id, ns, stored.checkpoint_id),
+        checkpoint=Payload(type=stored.checkpoint_type, data=bytes(stored.checkpoint_data)),
+        metadata=json.loads(stored.metadata),
+        ts=_from_ns(stored.ts),
+        parent=CheckpointRef(lineage_id, ns, parent) if parent else None,
+        pending_writes=tuple(
+            PendingWrite(
+                task_id=w["task_id"], channel=w["channel"],
+                value=Payload(type=w["value_type"], data=bytes(w["value_data"])),
+                task_path=w["task_path"], idx=w["idx"], seq=w["seq"],
+            )
+            for w in stored.writes
+        ),
+    )

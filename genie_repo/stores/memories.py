@@ -1,11 +1,12 @@
-"""Long-term memories per (app, user): idempotent by text, ranked full-text search.
+"""Long-term memories per (app, user): idempotent by text, ranked search in every script.
 
 A memory's id is derived from its owner and text, so adding the same text twice keeps one row
-(topics and updated_at refreshed, created_at kept). Search is OR over the query's whole words,
-ranked by relevance (bm25 on SQLite's FTS5; a BM25 sum over a GIN-indexed tsvector on
-PostgreSQL), case-insensitive on both dialects, and scoped to the owner inside the index. Words
-too common for the owner stop selecting (see COMMON_WORD_MEMORIES). User text is never parsed
-as FTS syntax.
+(topics and updated_at refreshed, created_at kept). Search finds whole words, parts of words
+(3+ characters) and any part of text in scripts written without spaces (Chinese, Japanese,
+Korean, Thai, ...), case-insensitively; the terms it looks up are computed by
+`genie_repo.stores.text_search` when a memory is written, so both dialects index, find and rank
+the same memories. Words too common for the owner stop selecting (see COMMON_WORD_MEMORIES).
+User text is never parsed as query syntax.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -25,12 +25,15 @@ from genie_repo.models.memories import MemoryEntry, MemoryKey, UserKeyLike, enco
 from genie_repo.models.sessions import UserKey
 from genie_repo.stores.base import Clock, Store
 from genie_repo.stores.limits import check_limit
+from genie_repo.stores.text_search import (
+    fts5_expression,
+    index_terms,
+    query_needles,
+    tsquery_expression,
+)
 from genie_repo.timestamps import utc_now
 
 log = logging.getLogger(__name__)
-
-MAX_QUERY_WORDS = 32
-"""Words of a search query beyond this many are ignored (each one costs an index lookup)."""
 
 COMMON_WORD_MEMORIES = 250
 """A query word found in this many of the owner's memories is too common to select by (a stop
@@ -40,41 +43,9 @@ Owners with fewer memories always get a plain OR search. This bounds the work pe
 MAX_OWNER_PART = 1024
 """Longest app_name or user_id (the search index holds them as one token)."""
 
-MAX_QUERY_CHARS = 4096
-"""Only the start of a longer query is read."""
-
-# Punctuation, symbols, spaces and control characters separate words; everything else (letters,
-# digits, marks, unassigned code points) may belong to one, and the database's own tokenizer
-# splits it further exactly as it split the indexed text.
-_SEPARATOR_CATEGORIES = frozenset({
-    "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp",
-    "Cc", "Cf", "Cs",
-})
-
 Extracted = tuple[str, Sequence[str]] | str
 """What an auto-memory extractor yields: the text, or (text, topics)."""
 Extractor = Callable[[Sequence[Any]], Iterable[Extracted]]
-
-
-def search_words(query: str) -> list[str]:
-    """The distinct words of a query (case-insensitively distinct), at most MAX_QUERY_WORDS.
-    Punctuation and symbols, so every FTS operator character, are separators, never syntax."""
-    spaced = "".join(
-        " " if unicodedata.category(char) in _SEPARATOR_CATEGORIES else char
-        for char in query[:MAX_QUERY_CHARS]
-    )
-    words: dict[str, str] = {}
-    for word in spaced.split():
-        words.setdefault(word.casefold(), word)
-        if len(words) == MAX_QUERY_WORDS:
-            break
-    return list(words.values())
-
-
-def fts5_phrases(words: Sequence[str]) -> list[str]:
-    """One FTS5 phrase per word: a quoted string, so `AND`, `NEAR` or `*` are just words. The
-    SQL joins them with OR / AND."""
-    return ['"' + word.replace('"', '""') + '"' for word in words]
 
 
 class MemoryStore(Store):
@@ -133,6 +104,7 @@ class MemoryStore(Store):
             "user_id": user_id,
             "content": content,
             "topics": encoded,
+            "search_terms": index_terms(content, *json.loads(encoded)),
             "created_at": now,
             "now": now,
         }
@@ -171,6 +143,7 @@ class MemoryStore(Store):
                     "user_id": user_id,
                     "content": content,
                     "topics": encoded,
+                    "search_terms": index_terms(content, *json.loads(encoded)),
                     "created_at": old["created_at"],
                     "now": now,
                 },
@@ -220,24 +193,32 @@ class MemoryStore(Store):
         """The owner's memories matching any word of `query` in their text or topics, best
         first (ties: most recently updated first), each with its `score`.
 
-        Case-insensitive; whole words, in any order; no stemming, so every language works the
-        same ("expire" does not find "expires"). Only letters, digits and marks count: punctuation
-        and FTS operators (`"`, `*`, `AND`, `NEAR(`, `-`, `:` ...) are separators, so a query
-        without a word returns []. `topics`, when given, keeps only memories having at least one
-        of them (exact, case-sensitive topic names)."""
+        Case-insensitive, words in any order, no stemming. A word matches a whole word, or the
+        inside of a word when it has 3 or more characters ("lisb" finds "Lisbon", ranked below
+        a memory with the whole word); in scripts written without spaces (Chinese, Japanese,
+        Korean, Thai, ...) any 1 or more characters match inside the text ("上海" finds
+        "我搬到上海了"). So every memory whose text contains such a query word is found. Only the
+        first 10,000 characters of a memory are searched. Punctuation and query operators (`"`,
+        `*`, `AND`, `NEAR(`, `-`, `:` ...) are separators, so a query without a word returns [].
+        `topics`, when given, keeps only memories having at least one of them (exact,
+        case-sensitive topic names)."""
         app_name, user_id = _owner(user_key)
         if not isinstance(query, str):
             raise InvalidInput("query must be a string")
         check_limit(limit)
         topic_filter = None if topics is None else encode_topics(topics)
-        words = search_words(query)
-        if not words or topic_filter == "[]":
+        needles = query_needles(query)
+        if not needles or topic_filter == "[]":
             return []
+        expression = fts5_expression if self.db.dialect == "sqlite" else tsquery_expression
         rows = self.db.fetch_all(
             "memories.search",
             {
-                "match": (json.dumps(fts5_phrases(words)) if self.db.dialect == "sqlite"
-                          else " ".join(words)),
+                "needles": json.dumps(
+                    [{"text": n.text, "match": expression(n.terms), "whole": n.whole_pattern}
+                     for n in needles],
+                    ensure_ascii=False,
+                ),
                 "common": COMMON_WORD_MEMORIES,
                 "app_name": app_name,
                 "user_id": user_id,

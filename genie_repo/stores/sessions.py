@@ -12,12 +12,12 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from genie_repo.db.protocol import Database
-from genie_repo.errors import InvalidInput, NotFound
+from genie_repo.errors import Conflict, InvalidInput, NotFound
 from genie_repo.models.base import parse_input
 from genie_repo.models.sessions import (
     Event,
@@ -40,6 +40,7 @@ from genie_repo.stores.sessions_state import (
     encode_event_delta,
     encode_list,
     event_from_row,
+    loads_stored,
     matches_filter,
     placement,
     route_delta,
@@ -93,6 +94,9 @@ class SessionStore(Store):
         "sessions.list_user_states",
         "sessions.upsert_summary",
         "sessions.find_summary_text",
+        "sessions.append_event_at_seq",
+        "sessions.list_app_sessions",
+        "sessions.list_app_user_states",
     )
     # create_session with a UserKey mints a new id, so it is not retried; appends are
     # idempotent by event id, state writes are upserts of the same values.
@@ -102,6 +106,7 @@ class SessionStore(Store):
         "update_app_state", "delete_app_state", "list_app_states", "update_user_state",
         "delete_user_state", "list_user_states", "put_summary", "get_summary_text",
         "lock_session", "replace_event_payloads", "delete_events", "delete_stale_sessions",
+        "append_event_at_seq", "list_app_sessions",
     })
 
     def __init__(
@@ -472,11 +477,15 @@ class SessionStore(Store):
 
     # -- internals ----------------------------------------------------------------------------
 
+    def _append_transaction(self) -> AbstractContextManager[object]:
+        """A one-statement append is atomic by itself on PostgreSQL (BEGIN/COMMIT would only add
+        round trips); on SQLite it is a multi-statement script, which needs BEGIN IMMEDIATE."""
+        return self.db.transaction() if self.db.dialect == "sqlite" else nullcontext()
+
     def _append_in_one(self, params: dict[str, Any], routed: RoutedDelta) -> int | None:
-        """The event, its routed delta, the session bump and the pruning as one statement
-        (atomic by itself on PostgreSQL: BEGIN/COMMIT would only add round trips; on SQLite a
-        script, which needs BEGIN IMMEDIATE). None: no such session."""
-        with self.db.transaction() if self.db.dialect == "sqlite" else nullcontext():
+        """The event, its routed delta, the session bump and the pruning as one statement.
+        None: no such session."""
+        with self._append_transaction():
             row = self.db.fetch_one("sessions.append_event", {
                 **params, **routed.as_params(), "max_events": self.max_events or 0,
             })
@@ -519,6 +528,111 @@ class SessionStore(Store):
             self.db.execute("sessions.upsert_user_states", {
                 "app_name": params["app_name"], "user_id": params["user_id"],
                 "delta": encode_delta(routed.user), "now": now})
+
+    # -- revision-checked access (frameworks with optimistic concurrency, e.g. Google ADK) -----
+
+    def create_new_session(
+        self, key: SessionKey, state: Mapping[str, Any] | None = None
+    ) -> Session:
+        """Create a session that must not exist yet, with initial state routed like an event
+        delta, in one transaction. Conflict (and nothing written) when the id is taken."""
+        params = _key_params(key)
+        routed = route_delta(state or {})
+        now = self.now()
+        with self.db.transaction():
+            if not self.db.execute("sessions.insert_session", {**params, "now": now}):
+                raise Conflict(f"session {_describe(params)} already exists")
+            self._apply(params, routed, now)
+            session = self.get_session(key)
+        if session is None:  # pragma: no cover - the row was written in this transaction
+            raise NotFound(f"session {_describe(params)} vanished while being created")
+        return session
+
+    def append_event_at_seq(
+        self,
+        key: SessionKey,
+        event: Event,
+        *,
+        expected_seq: int,
+        updated_at: datetime | None = None,
+    ) -> Event:
+        """append_event, only while the session's `last_seq` is still `expected_seq`: checked
+        and written in one transaction, so of two writers holding the same revision exactly one
+        wins. The session's `updated_at` becomes `updated_at` (default: now). Returns the event
+        with its seq; an event id already stored returns its stored seq and writes nothing.
+        Conflict when the revision moved on, NotFound when the session is missing; nothing is
+        written in either case."""
+        if not isinstance(event, Event):
+            raise InvalidInput(f"append_event_at_seq needs an Event, got {type(event).__name__}")
+        if event.partial:
+            return event
+        params = _key_params(key)
+        now = self.now()
+        params.update(
+            event_id=event.id,
+            invocation_id=event.invocation_id,
+            author=event.author,
+            filter_key=event.filter_key,
+            branch=event.branch,
+            timestamp=event.timestamp,
+            event_data=event.payload,
+            now=now,
+            updated_at=now if updated_at is None else require_utc(updated_at, "updated_at"),
+            expected_seq=_seq(expected_seq),
+            max_events=self.max_events or 0,
+            state_delta=encode_event_delta(event.state_delta),
+            **route_delta(event.state_delta).as_params(),
+        )
+        with self._append_transaction():
+            row = self.db.fetch_one("sessions.append_event_at_seq", params)
+        if row is None or not row["session_exists"]:
+            raise NotFound(f"session {_describe(params)} not found")
+        if row["seq"] is None:
+            raise Conflict(f"session {_describe(params)} moved past revision {expected_seq}")
+        return with_seq(event, row["seq"])
+
+    def list_app_sessions(self, app_name: str, *, user_id: str | None = None) -> list[Session]:
+        """Every session of the app, or of one user of it, least recently updated first (ties
+        by user_id, session_id), each with merged state and no events. Three statements,
+        however many sessions."""
+        params = {"app_name": _app(app_name), "user_id": None}
+        if user_id is not None:
+            params.update(_user_params(UserKey(app_name, user_id)))
+        rows = self.db.fetch_all("sessions.list_app_sessions", params)
+        app_state = {"app:" + key: value for key, value in self.list_app_states(app_name).items()}
+        user_states: dict[str, dict[str, Any]] = {}
+        for row in self.db.fetch_all("sessions.list_app_user_states", params):
+            user_states.setdefault(row["user_id"], {})["user:" + row["key"]] = loads_stored(
+                row["value"])
+        return [
+            _listed_session({
+                "app_name": app_name,
+                "user_id": row["user_id"],
+                "session_id": row["session_id"],
+                "created_at": row["created_at"],
+                "updated_at": row["updated_at"],
+                "last_seq": row["last_seq"],
+                "state": {**(loads_stored(row["state"]) if row["state"] else {}), **app_state,
+                          **user_states.get(row["user_id"], {})},
+                "events": [],
+                "summaries": {},
+            })
+            for row in rows
+        ]
+
+
+_SESSION_FIELDS = frozenset(Session.model_fields)
+
+
+def _listed_session(values: dict[str, Any]) -> Session:
+    """A Session of values this store read, built without validation (what model_construct
+    does minus its per-call bookkeeping, which dominated listing thousands of sessions)."""
+    session = Session.__new__(Session)
+    object.__setattr__(session, "__dict__", values)
+    object.__setattr__(session, "__pydantic_fields_set__", set(_SESSION_FIELDS))
+    object.__setattr__(session, "__pydantic_extra__", None)
+    object.__setattr__(session, "__pydantic_private__", None)
+    return session
 
 
 def _by_seq(event: Event) -> int:

@@ -260,3 +260,67 @@ DO UPDATE SET summary = excluded.summary, topics = excluded.topics,
 SELECT summary FROM session_summaries
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
   AND filter_key = :filter_key;
+
+-- name: append_event_at_seq :one
+-- append_event guarded by the session's revision: the event is stored (seq = last_seq + 1) and
+-- its delta applied only while last_seq is still :expected_seq, and the session's updated_at
+-- becomes :updated_at. Runs as one script inside the caller's BEGIN IMMEDIATE transaction; the
+-- last SELECT reports whether the session exists and the seq stored under this event id, if any.
+WITH fresh(ok) AS (
+    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND last_seq = :expected_seq)
+       AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
+INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
+SELECT :app_name, :user_id, :session_id, d.key, d.value, :now
+FROM fresh, json_each(:session_delta) AS d
+WHERE fresh.ok
+ON CONFLICT (app_name, user_id, session_id, key)
+DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+WITH fresh(ok) AS (
+    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND last_seq = :expected_seq)
+       AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
+INSERT INTO app_states (app_name, key, value, updated_at)
+SELECT :app_name, d.key, d.value, :now FROM fresh, json_each(:app_delta) AS d
+WHERE fresh.ok
+ON CONFLICT (app_name, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+WITH fresh(ok) AS (
+    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND last_seq = :expected_seq)
+       AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
+INSERT INTO user_states (app_name, user_id, key, value, updated_at)
+SELECT :app_name, :user_id, d.key, d.value, :now FROM fresh, json_each(:user_delta) AS d
+WHERE fresh.ok
+ON CONFLICT (app_name, user_id, key)
+DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                            author, filter_key, branch, timestamp, state_delta, event_data,
+                            created_at)
+SELECT :app_name, :user_id, :session_id, last_seq + 1, :event_id, :invocation_id, :author,
+       :filter_key, :branch, :timestamp, :state_delta, :event_data, :now
+FROM sessions
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND last_seq = :expected_seq
+ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
+UPDATE sessions SET last_seq = last_seq + 1, updated_at = :updated_at
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1;
+DELETE FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND seq <= (SELECT CASE WHEN :max_events > 0 THEN last_seq - :max_events ELSE 0 END
+              FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id);
+SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
+       (SELECT seq FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id) AS seq;
+
+-- name: list_app_sessions :many
+-- Every session of the app (of one user when :user_id is not NULL) with its own state as one
+-- JSON object, least recently updated first; no events.
+SELECT s.user_id, s.session_id, s.created_at, s.updated_at, s.last_seq,
+  (SELECT '{' || group_concat(json_quote(st.key) || ':' || st.value, ',') || '}'
+   FROM session_states st
+   WHERE st.app_name = s.app_name AND st.user_id = s.user_id
+     AND st.session_id = s.session_id) AS state
+FROM sessions s
+WHERE s.app_name = :app_name AND (:user_id IS NULL OR s.user_id = :user_id)
+ORDER BY s.updated_at, s.user_id, s.session_id;
+
+-- name: list_app_user_states :many
+-- The user state of every user of the app (of one user when :user_id is not NULL).
+SELECT user_id, key, value FROM user_states
+WHERE app_name = :app_name AND (:user_id IS NULL OR user_id = :user_id);

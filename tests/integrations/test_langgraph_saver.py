@@ -11,6 +11,7 @@ import pytest
 from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.checkpoint.base.id import uuid6
 
+from genie_repo.aio import AsyncCheckpointStore
 from genie_repo.config import Config
 from genie_repo.db import Database, open_database
 from genie_repo.errors import InvalidInput, NotFound
@@ -185,3 +186,41 @@ def test_async_calls_do_not_block_the_event_loop(make_config: Any) -> None:
     finally:
         holder.close()
         db.close()
+
+
+def test_async_methods_await_the_async_store_and_match_sync(saver: GenieCheckpointSaver) -> None:
+    """The async API goes through AsyncCheckpointStore (the shared async path), not a thread
+    helper of its own, and returns exactly what the sync API returns."""
+    assert isinstance(saver.astore, AsyncCheckpointStore)
+    seen: list[str] = []
+    for name in ("get_stored", "list_stored", "put", "put_write_values", "delete_lineage",
+                 "copy_lineage", "prune", "has_metadata_key", "delete_for_runs"):
+        original = getattr(saver.astore, name)
+
+        def spy(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            seen.append(_name)
+            return _original(*args, **kwargs)
+
+        setattr(saver.astore, name, spy)
+
+    async def scenario() -> None:
+        first = await saver.aput(config("t"), empty_checkpoint(), {"run_id": "r1"}, {})
+        checkpoint = empty_checkpoint()
+        checkpoint["id"] = str(uuid6(clock_seq=-1))
+        second = await saver.aput(first, checkpoint, {"run_id": "r2"}, {})
+        await saver.aput_writes(second, [("a", 1), ("b", {"x": 2})], "task")
+        assert await saver.aget_tuple(config("t")) == saver.get_tuple(config("t"))
+        assert [t async for t in saver.alist(config("t"))] == list(saver.list(config("t")))
+        one = [t async for t in saver.alist(second)]
+        assert [t.config for t in one] == [second]
+        await saver.acopy_thread("t", "u")
+        await saver.aprune(["u"])
+        assert len(list(saver.list(config("u")))) == 1
+        await saver.adelete_for_runs(["r1"])
+        assert len(list(saver.list(config("t")))) == 1
+        await saver.adelete_thread("t")
+        assert await saver.aget_tuple(config("t")) is None
+
+    asyncio.run(scenario())
+    assert {"get_stored", "list_stored", "put", "put_write_values", "delete_lineage",
+            "copy_lineage", "prune", "has_metadata_key", "delete_for_runs"} <= set(seen)

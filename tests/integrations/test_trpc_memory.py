@@ -113,6 +113,24 @@ def test_identical_texts_of_different_events_are_all_found(db: Database) -> None
     asyncio.run(scenario())
 
 
+def test_words_inside_unspaced_text_are_found(db: Database) -> None:
+    """Chinese is written without spaces: a word inside a sentence is found, as the SDK's own
+    memory services find it."""
+    async def scenario() -> None:
+        service = GenieMemoryService(db, enabled=True)
+        await service.store_session(session_of("u", "s", [
+            ("user", "我喜欢安静的工作环境"), ("bot", "好的"), ("user", "我搬到上海了"),
+        ]))
+        quiet = await service.search_memory(f"{APP}/u", "安静")
+        assert hits(quiet) == {("我喜欢安静的工作环境", "user", T0)}
+        moved = await service.search_memory(f"{APP}/u", "上海")
+        assert hits(moved) == {("我搬到上海了", "user", T0 + 120)}
+        assert (await service.search_memory(f"{APP}/u", "北京")).memories == []
+        await service.close()
+
+    asyncio.run(scenario())
+
+
 WORDS = ["apple", "Banana", "cherry", "date", "elder", "fig"]
 text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
 sessions = st.lists(

@@ -14,6 +14,7 @@ from genie_repo.db import Database
 from genie_repo.errors import InvalidInput, NotFound, TransientError
 from genie_repo.models.checkpoints import CheckpointRef, Payload, Write
 from genie_repo.stores.checkpoints import CheckpointStore
+from tests.api import Builder
 from tests.clock import StepClock as Ticker
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -32,9 +33,15 @@ def clock() -> Ticker:
     return Ticker(T0)
 
 
-@pytest.fixture
-def store(db: Database, clock: Ticker) -> CheckpointStore:
-    return CheckpointStore(db, clock=clock)
+@pytest.fixture(params=["statements", "one-trip", "async"])
+def store(db: Database, clock: Ticker, request: pytest.FixtureRequest) -> CheckpointStore:
+    """Both read/write shapes on both dialects: each must behave the same everywhere, whichever
+    one the store picks by default for the dialect; and the async store, on its default."""
+    if request.param == "async":
+        builder = Builder("async")
+        request.addfinalizer(builder.finish)
+        return builder(CheckpointStore, db, clock=clock)
+    return CheckpointStore(db, clock=clock, one_round_trip=request.param == "one-trip")
 
 
 def ids(tuples: list[Any]) -> list[str]:
@@ -89,18 +96,21 @@ def test_get_tuple_requires_a_lineage(store: CheckpointStore) -> None:
         store.get_tuple("")
 
 
-def test_get_tuple_without_id_is_the_latest_by_ts(store: CheckpointStore) -> None:
-    store.put("L", "z-oldest", payload("1"))
-    store.put("L", "a-middle", payload("2"))
-    store.put("L", "m-newest", payload("3"))
+def test_get_tuple_without_id_is_the_greatest_checkpoint_id(store: CheckpointStore) -> None:
+    """Newest = greatest id, LangGraph's rule (its uuid6 ids sort by time); ts is not consulted."""
+    store.put("L", "c2", payload("2"), ts=T0)
+    store.put("L", "c3", payload("3"), ts=T0 - timedelta(days=1))
+    store.put("L", "c1", payload("1"), ts=T0 + timedelta(days=1))
     found = store.get_tuple("L")
-    assert found is not None and found.ref.checkpoint_id == "m-newest"
+    assert found is not None and found.ref.checkpoint_id == "c3"
+    assert found.ts == T0 - timedelta(days=1)
 
 
-def test_equal_timestamps_are_ordered_by_checkpoint_id(store: CheckpointStore) -> None:
-    for checkpoint_id in ("b", "c", "a"):
-        store.put("L", checkpoint_id, payload("x"), ts=T0)
+def test_order_is_by_checkpoint_id_whatever_the_timestamps(store: CheckpointStore) -> None:
+    for checkpoint_id, days in (("b", 0), ("c", -5), ("a", 5)):
+        store.put("L", checkpoint_id, payload("x"), ts=T0 + timedelta(days=days))
     assert ids(store.list("L")) == ["c", "b", "a"]
+    assert ids(store.list("L", ns="")) == ["c", "b", "a"]
     found = store.get_tuple("L")
     assert found is not None and found.ref.checkpoint_id == "c"
 
@@ -162,6 +172,27 @@ def test_writes_order_by_seq_then_task_path_task_id_idx(store: CheckpointStore) 
     found = store.get_tuple("L", "c1")
     assert found is not None
     assert [w.value.data.decode() for w in found.pending_writes] == ["c0", "b0", "b1", "late"]
+
+
+def test_put_write_values_is_put_writes_without_write_objects(store: CheckpointStore) -> None:
+    store.put("L", "c1", payload("x"))
+    store.put_write_values("L", "c1", [("b", 1, 0, "json", b"2"), ("a", 0, 0, "json", b"1")],
+                           task_id="t", task_path="~p")
+    store.put_write_values("L", "c1", [("a", 0, 0, "json", b"again")], task_id="t",
+                           overwrite=False)  # the first write of (t, 0) stays
+    store.put_write_values("L", "c1", [("b", 1, 0, "json", b"new")], task_id="t",
+                           task_path="~p")  # overwrite: replaced
+    found = store.get_tuple("L", "c1")
+    assert found is not None
+    assert [(w.channel, w.idx, w.task_path, w.value.data) for w in found.pending_writes] == [
+        ("a", 0, "~p", b"1"), ("b", 1, "~p", b"new")
+    ]
+    for bad in ([("a", "0", 0, "json", b"")], [("a", 0, 0, "", b"")], [("a", 0, 0, "json", "s")],
+                "not a sequence"):
+        with pytest.raises(InvalidInput):
+            store.put_write_values("L", "c1", bad, task_id="t")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="lineage_id and checkpoint_id are required"):
+        store.put_write_values("L", "", [], task_id="t")
 
 
 def test_put_full_stores_checkpoint_metadata_and_writes(store: CheckpointStore) -> None:
@@ -254,13 +285,16 @@ def test_regression_metadata_filter_is_applied(store: CheckpointStore) -> None:
 
 
 def test_list_across_and_within_namespaces(store: CheckpointStore) -> None:
-    store.put("L", "root1", payload("x"))
-    store.put("L", "sub1", payload("x"), ns="child:1")
-    store.put("L", "root2", payload("x"))
-    assert ids(store.list("L")) == ["root2", "sub1", "root1"]
-    assert ids(store.list("L", ns="")) == ["root2", "root1"]
-    assert ids(store.list("L", ns="child:1")) == ["sub1"]
-    assert [t.ref.checkpoint_ns for t in store.list("L")] == ["", "child:1", ""]
+    store.put("L", "1-root", payload("x"))
+    store.put("L", "2-sub", payload("x"), ns="child:1")
+    store.put("L", "3-root", payload("x"))
+    store.put("L", "3-root", payload("x"), ns="child:1")  # same id: the namespace breaks the tie
+    assert ids(store.list("L")) == ["3-root", "3-root", "2-sub", "1-root"]
+    assert [t.ref.checkpoint_ns for t in store.list("L")] == ["child:1", "", "child:1", ""]
+    assert ids(store.list("L", ns="")) == ["3-root", "1-root"]
+    assert ids(store.list("L", ns="child:1")) == ["3-root", "2-sub"]
+    assert ids(store.list("L", before="3-root")) == ["2-sub", "1-root"]
+    assert ids(store.list("L", ns="child:1", before="3-root", limit=1)) == ["2-sub"]
 
 
 def test_list_carries_each_checkpoints_writes(store: CheckpointStore) -> None:
@@ -295,7 +329,8 @@ class CountingDatabase:
 
 
 def test_regression_listing_is_not_n_plus_1(db: Database, clock: Ticker) -> None:
-    """The seed ran one get_tuple (three queries) per listed checkpoint; we run one in all."""
+    """The seed ran one get_tuple (three queries) per listed checkpoint; we run a fixed number:
+    one statement on PostgreSQL, two plain ones in a read transaction on SQLite."""
     counting = CountingDatabase(db)
     store = CheckpointStore(counting, clock=clock)  # type: ignore[arg-type]
     for n in range(25):
@@ -303,20 +338,28 @@ def test_regression_listing_is_not_n_plus_1(db: Database, clock: Ticker) -> None
     counting.calls.clear()
     listed = store.list("L")
     assert len(listed) == 25 and all(len(t.pending_writes) == 2 for t in listed)
-    assert counting.calls == ["checkpoints.list_across_ns"]
     counting.calls.clear()
     assert len(store.list("L", ns="", before="c20", limit=10, metadata_filter={"k": 1})) == 0
     store.list("L", ns="", before="c20", limit=10)
-    assert counting.calls == [
-        "checkpoints.find_position", "checkpoints.list_in_ns",
-        "checkpoints.find_position", "checkpoints.list_in_ns",
-    ]
-    counting.calls.clear()
+    store.list("L")
     store.get_tuple("L")
     store.get_tuple("L", "c03")
-    assert counting.calls == [
-        "checkpoints.latest_in_ns", "checkpoints.find_checkpoint",
-    ]
+    if db.dialect == "postgres":
+        assert counting.calls == [
+            "checkpoints.has_checkpoint", "checkpoints.list_in_ns_with_writes",
+            "checkpoints.has_checkpoint", "checkpoints.list_in_ns_with_writes",
+            "checkpoints.list_across_ns_with_writes",
+            "checkpoints.latest_with_writes", "checkpoints.find_with_writes",
+        ]
+    else:
+        assert counting.calls == [
+            "checkpoints.has_checkpoint", "checkpoints.list_in_ns",
+            "checkpoints.has_checkpoint", "checkpoints.list_in_ns",
+            "checkpoints.list_page_writes",
+            "checkpoints.list_across_ns", "checkpoints.list_page_writes",
+            "checkpoints.latest_checkpoint", "checkpoints.list_writes",
+            "checkpoints.find_checkpoint", "checkpoints.list_writes",
+        ]
 
 
 # -- deletes, prune, copy ----------------------------------------------------------------------

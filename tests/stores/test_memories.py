@@ -15,7 +15,8 @@ from genie_repo.db import Database
 from genie_repo.models.memories import MemoryKey, memory_id
 from genie_repo.models.sessions import UserKey
 from genie_repo.stores import memories as memories_module
-from genie_repo.stores.memories import MemoryStore, fts5_phrases, search_words
+from genie_repo.stores.memories import MemoryStore
+from tests.api import Builder
 from tests.clock import FakeClock as Clock
 
 CORPUS = json.loads(Path(__file__).with_name("memory_corpus.json").read_text(encoding="utf-8"))
@@ -31,8 +32,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(db: Database, clock: Clock) -> MemoryStore:
-    return MemoryStore(db, clock=clock)
+def store(db: Database, clock: Clock, build: Builder) -> MemoryStore:
+    return build(MemoryStore, db, clock=clock)
 
 
 def contents(entries: list) -> list[str]:  # type: ignore[type-arg]
@@ -359,20 +360,6 @@ def test_cap_evicts_the_least_recently_updated(db: Database, clock: Clock) -> No
 def test_cap_must_be_positive(db: Database) -> None:
     with pytest.raises(InvalidInput):
         MemoryStore(db, max_memories_per_user=0)
-
-
-# -- query building (pure) ----------------------------------------------------------------------
-
-def test_query_words_drop_every_operator_character() -> None:
-    assert search_words('"tea" AND (coffee*) -milk NEAR(cake: ^x) ~y') == [
-        "tea", "AND", "coffee", "milk", "NEAR", "cake", "x", "y"]
-    assert search_words("Tea tea TEA") == ["Tea"]
-    assert search_words("%_%\\'\"*:^-+()") == []
-    assert len(search_words(" ".join(f"w{i}" for i in range(100)))) == 32
-
-
-def test_fts5_phrases_quote_every_word() -> None:
-    assert fts5_phrases(["AND", "tea", 'co"ffee']) == ['"AND"', '"tea"', '"co""ffee"']
 
 
 def test_common_words_do_not_select(store: MemoryStore, monkeypatch: pytest.MonkeyPatch) -> None:

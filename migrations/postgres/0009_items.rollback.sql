@@ -1,0 +1,3 @@
+DROP TABLE store_item_terms;
+DROP TABLE store_items;
+DROP TABLE store_namespaces;

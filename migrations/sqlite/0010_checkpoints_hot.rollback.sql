@@ -1,0 +1,3 @@
+CREATE INDEX idx_checkpoints_ns_ts ON checkpoints (lineage_id, checkpoint_ns, ts, checkpoint_id);
+CREATE INDEX idx_checkpoints_lineage_ts ON checkpoints (lineage_id, ts, checkpoint_id);
+CREATE INDEX idx_checkpoints_run ON checkpoints (run_id) WHERE run_id IS NOT NULL;

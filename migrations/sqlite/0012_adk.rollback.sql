@@ -1,0 +1,1 @@
+DROP TABLE adk_memory_entries;
