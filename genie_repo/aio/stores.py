@@ -763,6 +763,48 @@ class AsyncSessionStore(AsyncStore[SessionStore]):
         """
         return await self._run(self.store.append_event, key, event)
 
+    async def insert_events_before(
+        self,
+        key: SessionKey,
+        events: Sequence[Event],
+        *,
+        before: str | None = None,
+    ) -> list[Event]:
+        """Store events right before the stored event with id `before` (after every stored
+        event when None), in their order, in one transaction: they get the seqs in between,
+        and when there is no room the events from `before` on move up (order kept, last_seq
+        too). Their state deltas are stored, not applied; nothing is pruned. Returns them with
+        their seqs. NotFound when the session or `before` is missing, Conflict when an id is
+        stored already (nothing written either way).
+        """
+        return await self._run(self.store.insert_events_before, key, events, before=before)
+
+    async def replace_event_payloads(self, key: SessionKey, payloads: Mapping[str, str]) -> int:
+        """Replace the stored payload of events, by id (ids not stored are skipped), in one
+        transaction; their seqs stay. Returns how many were stored.
+        """
+        return await self._run(self.store.replace_event_payloads, key, payloads)
+
+    async def delete_events(self, key: SessionKey, event_ids: Sequence[str]) -> int:
+        """Delete stored events by id (unknown ids are fine), in one statement; the others
+        keep their seqs and last_seq stays, so a seq is never reused. Returns how many.
+        """
+        return await self._run(self.store.delete_events, key, event_ids)
+
+    async def lock_session(self, key: SessionKey) -> int | None:
+        """The session's last_seq, or None when missing, with the session locked against other
+        writers until the caller's `db.transaction()` ends (PostgreSQL: the row, FOR UPDATE;
+        SQLite: the write transaction holds the database). For integrations that read, decide
+        and write one session in one transaction.
+        """
+        return await self._run(self.store.lock_session, key)
+
+    async def delete_stale_sessions(self, keys: Sequence[SessionKey], cutoff: datetime) -> int:
+        """Delete those of `keys` not updated since `cutoff` (events, state and summaries with
+        them; a session updated meanwhile stays), in one statement. Returns how many.
+        """
+        return await self._run(self.store.delete_stale_sessions, keys, cutoff)
+
     async def update_session_state(self, key: SessionKey, delta: Mapping[str, Any]) -> None:
         """Apply a state delta routed like an event's (`app:`/`user:` to their scopes, `temp:`
         dropped) and bump `updated_at`, in one transaction; NotFound when the session is

@@ -16,14 +16,9 @@ applied: the SDK refreshes it on every read, which is what destroys its timestam
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import functools
 import json
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from google.genai import types
 from trpc_agent_sdk.abc import MemoryEntry as SdkMemoryEntry
@@ -41,8 +36,6 @@ from genie_repo.stores.limits import MAX_LIMIT
 from genie_repo.stores.memories import MemoryStore
 from genie_repo.timestamps import utc_now
 
-R = TypeVar("R")
-
 
 class TrpcMemoryBackend(Store):
     """The synchronous side: memories plus the events they came from, one transaction each."""
@@ -57,7 +50,7 @@ class TrpcMemoryBackend(Store):
         super().__init__(db, clock=clock)
         self.memories = MemoryStore(db, clock=clock)
 
-    def store(self, owner: UserKey, session_id: str, events: list[SdkEvent]) -> int:
+    def remember(self, owner: UserKey, session_id: str, events: list[SdkEvent]) -> int:
         """Add a memory for each event with text not recorded yet; returns how many."""
         params = {"app_name": owner.app_name, "user_id": owner.user_id, "session_id": session_id}
         with self.db.transaction():
@@ -129,12 +122,11 @@ class GenieMemoryService(BaseMemoryService):
         *,
         memory_service_config: MemoryServiceConfig | None = None,
         enabled: bool = False,
-        max_workers: int = 2,
         clock: Clock = utc_now,
     ) -> None:
         super().__init__(memory_service_config=memory_service_config, enabled=enabled)
-        self._backend = TrpcMemoryBackend(db, clock=clock)
-        self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="genie-trpc-memory")
+        self._runner = db.async_runner()  # natively async on PostgreSQL, a worker on SQLite
+        self._backend = TrpcMemoryBackend(self._runner.database, clock=clock)
 
     async def store_session(
         self, session: Session, agent_context: AgentContext | None = None
@@ -143,8 +135,8 @@ class GenieMemoryService(BaseMemoryService):
         service is disabled."""
         if not self.enabled:
             return
-        await self._run(self._backend.store, owner_of(session.save_key), session.id,
-                        list(session.events))
+        await self._runner.run(self._backend.remember, owner_of(session.save_key), session.id,
+                               list(session.events))
 
     async def search_memory(
         self,
@@ -157,16 +149,12 @@ class GenieMemoryService(BaseMemoryService):
         `query`, best first, each with its event's content, author and own timestamp.
         `limit` <= 0 means no limit, as in the SDK (capped at MAX_LIMIT memories)."""
         limit = limit if 0 < limit < MAX_LIMIT else MAX_LIMIT
-        entries = await self._run(self._backend.search, owner_of(key), query, limit)
+        entries = await self._runner.run(self._backend.search, owner_of(key), query, limit)
         return SearchMemoryResponse(memories=entries)
 
     async def close(self) -> None:
-        """Stop the worker threads; the database stays open."""
-        await asyncio.to_thread(self._executor.shutdown, wait=True)
-
-    async def _run(self, function: Callable[..., R], /, *args: Any) -> R:
-        call = functools.partial(contextvars.copy_context().run, function, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        """Stop the memory store's workers; the database stays open."""
+        await self._runner.run(self._backend.memories.close)
 
 
 __all__ = ["GenieMemoryService"]

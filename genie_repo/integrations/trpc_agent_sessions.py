@@ -23,22 +23,18 @@ defects of its SQL service avoided:
   `get_session` / `list_sessions`; `cleanup_expired()` deletes them (no background task).
 - Summary text is persisted with the session, so `get_session_summary` survives a restart.
 
-Database calls run on the service's own worker threads: the event loop never waits on them,
-and the service may be awaited from several event loops (e.g. the Runner's post-turn thread).
+Database calls go through `genie_repo.aio`: `AsyncSessionStore` for plain session calls, and
+the database's async runner for the backend's multi-statement transactions (natively async on
+PostgreSQL, the database's worker thread on SQLite). The event loop never waits on them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import functools
 import threading
 import uuid
 import weakref
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from trpc_agent_sdk.abc import CompactSummarizerManagerABC, ListSessionsResponse
 from trpc_agent_sdk.context import AgentContext, InvocationContext
@@ -48,20 +44,20 @@ from trpc_agent_sdk.sessions import BaseSessionService, Session, SessionServiceC
 from trpc_agent_sdk.types import State
 from trpc_agent_sdk.utils import user_key
 
+from genie_repo.aio import AsyncSessionStore
 from genie_repo.db.protocol import Database
 from genie_repo.errors import NotFound
-from genie_repo.integrations.trpc_agent_backend import Loaded, TrpcSessionBackend, View, fingerprint
+from genie_repo.integrations.trpc_agent_backend import Loaded, TrpcSessionBackend
+from genie_repo.integrations.trpc_agent_views import View, fingerprint
 from genie_repo.models.sessions import SessionKey
 from genie_repo.stores.base import Clock
 from genie_repo.timestamps import utc_now
-
-R = TypeVar("R")
 
 
 class GenieSessionService(BaseSessionService):
     """trpc-agent-py session service over a genie_repo `Database` (SQLite or PostgreSQL).
     Pass it to `Runner(session_service=...)`. The database belongs to the caller: `close()`
-    stops the service's workers and the summarizer manager, not the database."""
+    stops the service's async stores and the summarizer manager, not the database."""
 
     def __init__(
         self,
@@ -69,16 +65,16 @@ class GenieSessionService(BaseSessionService):
         *,
         summarizer_manager: CompactSummarizerManagerABC | None = None,
         session_config: SessionServiceConfig | None = None,
-        max_workers: int = 4,
         clock: Clock = utc_now,
     ) -> None:
         """`session_config` is the SDK's (max_events, event_ttl_seconds, num_recent_events,
         store_historical_events, ttl); None means the SDK default with session TTL off.
         `clock` is the UTC clock session TTL is measured with (tests inject one)."""
         super().__init__(summarizer_manager=summarizer_manager, session_config=session_config)
-        self._backend = TrpcSessionBackend(db, clock=clock)
+        self._runner = db.async_runner()
+        self._backend = TrpcSessionBackend(self._runner.database, clock=clock)
+        self._sessions = AsyncSessionStore(db, clock=clock)
         self._clock = clock
-        self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="genie-trpc-session")
         self._views: dict[int, View] = {}
         self._views_lock = threading.Lock()
 
@@ -98,7 +94,7 @@ class GenieSessionService(BaseSessionService):
         session_id = session_id.strip() if session_id and session_id.strip() else str(
             uuid.uuid4())
         key = SessionKey(app_name, user_id, session_id)
-        row = await self._run(self._backend.create, key, state or {})
+        row = await self._runner.run(self._backend.create, key, state or {})
         session = Session(
             id=session_id, app_name=app_name, user_id=user_id, state=row.state,
             last_update_time=row.updated_at.timestamp(), save_key=user_key(app_name, user_id),
@@ -120,7 +116,7 @@ class GenieSessionService(BaseSessionService):
         config = self.session_config
         key = SessionKey(app_name, user_id, session_id)
         ttl = config.event_ttl_seconds
-        loaded = await self._run(
+        loaded = await self._runner.run(
             self._backend.load, key,
             event_limit=config.num_recent_events if config.num_recent_events > 0 else None,
             # Event TTL is wall-clock time, as the SDK's filter_events measures it.
@@ -136,7 +132,8 @@ class GenieSessionService(BaseSessionService):
     ) -> ListSessionsResponse:
         """The app's sessions (one user's when given), newest first, with merged state and no
         events; three statements however many sessions."""
-        rows = await self._run(self._backend.list, app_name, user_id, self._expired_before())
+        rows = await self._runner.run(self._backend.list, app_name, user_id,
+                                      self._expired_before())
         return ListSessionsResponse(sessions=[
             Session(id=session_id, app_name=app_name, user_id=owner, state=state,
                     last_update_time=updated_at.timestamp(), conversation_count=count,
@@ -147,8 +144,7 @@ class GenieSessionService(BaseSessionService):
     async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> None:
         """Delete the session with its events, state, history and summary (one cascading
         statement); a missing session is fine."""
-        await self._run(self._backend.sessions.delete_session,
-                        SessionKey(app_name, user_id, session_id))
+        await self._sessions.delete_session(SessionKey(app_name, user_id, session_id))
 
     async def cleanup_expired(self) -> int:
         """Delete the sessions this service created whose TTL ran out; returns how many.
@@ -156,7 +152,7 @@ class GenieSessionService(BaseSessionService):
         expired_before = self._expired_before()
         if expired_before is None:
             return 0
-        return await self._run(self._backend.delete_expired, expired_before)
+        return await self._runner.run(self._backend.delete_expired, expired_before)
 
     # -- events and state ---------------------------------------------------------------------
 
@@ -172,7 +168,7 @@ class GenieSessionService(BaseSessionService):
         view = self._view(session)
         count = session.conversation_count
         try:
-            await self._run(
+            await self._runner.run(
                 self._backend.append, _key(session), event, trimmed=trimmed,
                 keep_history=self.session_config.store_historical_events,
                 conversation_count=None if view and view.conversation_count == count else count,
@@ -201,7 +197,7 @@ class GenieSessionService(BaseSessionService):
             return
         session.state.update(state_delta)
         try:
-            await self._run(self._backend.patch_state, _key(session), state_delta)
+            await self._sessions.update_session_state(_key(session), state_delta)
         except NotFound:
             logger.warning("Session %s not found while updating state", session.id)
             return
@@ -220,7 +216,7 @@ class GenieSessionService(BaseSessionService):
         removed = [k for k in loaded_state
                    if k not in state and not k.startswith((State.APP_PREFIX, State.USER_PREFIX))]
         keep_history = self.session_config.store_historical_events
-        new_view = await self._run(
+        new_view = await self._runner.run(
             self._backend.rewrite, _key(session), list(session.events),
             list(session.historical_events) if keep_history else [],
             view=view, keep_history=keep_history, state_changes=changes,
@@ -243,7 +239,7 @@ class GenieSessionService(BaseSessionService):
         text = await super().get_session_summary(session)
         if text:
             try:
-                await self._run(self._backend.sessions.put_summary, _key(session), "", text)
+                await self._sessions.put_summary(_key(session), "", text)
             except NotFound:
                 logger.warning("Session %s not found while storing its summary", session.id)
 
@@ -252,20 +248,16 @@ class GenieSessionService(BaseSessionService):
         text = await super().get_session_summary(session)
         if text:
             return str(text)
-        return await self._run(self._backend.sessions.get_summary_text, _key(session))
+        return await self._sessions.get_summary_text(_key(session))
 
     async def close(self) -> None:
-        """Close the summarizer manager and the worker threads; the database stays open."""
+        """Close the summarizer manager and the async session store; the database stays open."""
         try:
             await super().close()
         finally:
-            await asyncio.to_thread(self._executor.shutdown, wait=True)
+            await self._sessions.aclose()
 
     # -- internals ----------------------------------------------------------------------------
-
-    async def _run(self, function: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
-        call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     def _expired_before(self) -> datetime | None:
         ttl = self.session_config.ttl

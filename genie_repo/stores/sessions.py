@@ -38,9 +38,11 @@ from genie_repo.stores.sessions_state import (
     encode_cursor,
     encode_delta,
     encode_event_delta,
+    encode_list,
     event_from_row,
     loads_stored,
     matches_filter,
+    placement,
     route_delta,
     scoped_key,
     scoped_state,
@@ -69,8 +71,19 @@ class SessionStore(Store):
         "sessions.list_sessions_after",
         "sessions.list_events",
         "sessions.append_event",
-        "sessions.append_plain_event",
-        "sessions.apply_state_delta",
+        "sessions.insert_event",
+        "sessions.find_event_seq",
+        "sessions.prune_events",
+        "sessions.lock_session",
+        "sessions.reserve_seqs",
+        "sessions.find_seq_before",
+        "sessions.shift_events_out",
+        "sessions.shift_events_back",
+        "sessions.insert_event_at",
+        "sessions.update_event_payload",
+        "sessions.delete_events",
+        "sessions.delete_stale_sessions",
+        "sessions.upsert_session_states",
         "sessions.upsert_app_states",
         "sessions.upsert_user_states",
         "sessions.delete_session_state",
@@ -92,6 +105,7 @@ class SessionStore(Store):
         "append_event", "update_session_state", "list_session_states", "delete_session_state",
         "update_app_state", "delete_app_state", "list_app_states", "update_user_state",
         "delete_user_state", "list_user_states", "put_summary", "get_summary_text",
+        "lock_session", "replace_event_payloads", "delete_events", "delete_stale_sessions",
         "append_event_at_seq", "list_app_sessions",
     })
 
@@ -112,6 +126,10 @@ class SessionStore(Store):
         if max_events is not None:
             check_limit(max_events, maximum=2**31)
         self.max_events = max_events
+        # How append_event runs (both are exact on both dialects, and tested on both): one
+        # statement is one round trip on PostgreSQL; on SQLite a statement is a function call,
+        # so plain statements running only the writes an event needs are cheaper.
+        self._append_in_one_statement = db.dialect == "postgres"
         self._checkpointer = checkpointer
         self._summaries = SummaryPool(check_limit(summary_workers, maximum=64),
                                       check_limit(summary_queue))
@@ -238,6 +256,7 @@ class SessionStore(Store):
         if event.partial:
             return event
         params = _key_params(key.key if isinstance(key, Session) else key)
+        routed = route_delta(event.state_delta) if event.state_delta else RoutedDelta()
         # A payload the driver cannot encode (NUL, lone surrogates) is InvalidInput from the
         # adapter, raised before anything is committed.
         params.update(
@@ -247,21 +266,99 @@ class SessionStore(Store):
             filter_key=event.filter_key,
             branch=event.branch,
             timestamp=event.timestamp,
+            state_delta=encode_event_delta(event.state_delta) if event.state_delta else "{}",
             event_data=event.payload,
             now=self.now(),
-            max_events=self.max_events or 0,
         )
-        if event.state_delta:
-            params.update(route_delta(event.state_delta).as_params(),
-                          state_delta=encode_event_delta(event.state_delta))
-            query = "sessions.append_event"
+        if self._append_in_one_statement:
+            seq = self._append_in_one(params, routed)
         else:
-            query = "sessions.append_plain_event"
-        with self._append_transaction():
-            row = self.db.fetch_one(query, params)
-        if row is None or not row["session_exists"]:
+            with self.db.transaction():
+                seq = self._append_in_steps(params, routed)
+        if seq is None:
             raise NotFound(f"session {_describe(params)} not found")
-        return with_seq(event, row["seq"])
+        return with_seq(event, seq)
+
+    def insert_events_before(
+        self, key: SessionKey, events: Sequence[Event], *, before: str | None = None
+    ) -> list[Event]:
+        """Store events right before the stored event with id `before` (after every stored
+        event when None), in their order, in one transaction: they get the seqs in between,
+        and when there is no room the events from `before` on move up (order kept, last_seq
+        too). Their state deltas are stored, not applied; nothing is pruned. Returns them with
+        their seqs. NotFound when the session or `before` is missing, Conflict when an id is
+        stored already (nothing written either way)."""
+        params = _key_params(key)
+        for event in events:
+            if not isinstance(event, Event):
+                raise InvalidInput(f"insert_events_before needs Events, got {type(event).__name__}")
+        if not events:
+            return []
+        now = self.now()
+        count = len(events)
+        with self.db.transaction():
+            if self.lock_session(key) is None:
+                raise NotFound(f"session {_describe(params)} not found")
+            if before is None:
+                first = self._reserve_seqs(params, count, now) - count + 1
+            else:
+                stored = self.db.fetch_one("sessions.find_event_seq",
+                                           {**params, "event_id": before})
+                if stored is None:
+                    raise NotFound(f"event {before!r} of session {_describe(params)} not found")
+                upper = int(stored["seq"])
+                lower = int(self.db.fetch_value("sessions.find_seq_before",
+                                                {**params, "seq": upper}))
+                first, shift = placement(count, lower, upper)
+                if shift:
+                    self.db.execute("sessions.shift_events_out",
+                                    {**params, "from_seq": upper, "gap": shift})
+                    self.db.execute("sessions.shift_events_back", params)
+                self._reserve_seqs(params, shift, now)
+            self.db.execute_many("sessions.insert_event_at", [{
+                **params, "seq": first + offset, "event_id": event.id,
+                "invocation_id": event.invocation_id, "author": event.author,
+                "filter_key": event.filter_key, "branch": event.branch,
+                "timestamp": event.timestamp, "state_delta": encode_event_delta(event.state_delta),
+                "event_data": event.payload, "now": now,
+            } for offset, event in enumerate(events)])
+        return [with_seq(event, first + offset) for offset, event in enumerate(events)]
+
+    def replace_event_payloads(self, key: SessionKey, payloads: Mapping[str, str]) -> int:
+        """Replace the stored payload of events, by id (ids not stored are skipped), in one
+        transaction; their seqs stay. Returns how many were stored."""
+        params = _key_params(key)
+        return self.db.execute_many("sessions.update_event_payload", [
+            {**params, "event_id": event_id, "event_data": payload}
+            for event_id, payload in payloads.items()
+        ])
+
+    def delete_events(self, key: SessionKey, event_ids: Sequence[str]) -> int:
+        """Delete stored events by id (unknown ids are fine), in one statement; the others
+        keep their seqs and last_seq stays, so a seq is never reused. Returns how many."""
+        params = _key_params(key)
+        if not event_ids:
+            return 0
+        return self.db.execute("sessions.delete_events",
+                               {**params, "event_ids": encode_list(event_ids)})
+
+    def lock_session(self, key: SessionKey) -> int | None:
+        """The session's last_seq, or None when missing, with the session locked against other
+        writers until the caller's `db.transaction()` ends (PostgreSQL: the row, FOR UPDATE;
+        SQLite: the write transaction holds the database). For integrations that read, decide
+        and write one session in one transaction."""
+        row = self.db.fetch_one("sessions.lock_session", _key_params(key))
+        return None if row is None else int(row["last_seq"])
+
+    def delete_stale_sessions(self, keys: Sequence[SessionKey], cutoff: datetime) -> int:
+        """Delete those of `keys` not updated since `cutoff` (events, state and summaries with
+        them; a session updated meanwhile stays), in one statement. Returns how many."""
+        stamp = require_utc(cutoff, "cutoff")
+        triples = [list(_key_params(key).values()) for key in keys]
+        if not triples:
+            return 0
+        return self.db.execute("sessions.delete_stale_sessions",
+                               {"cutoff": stamp, "session_keys": encode_list(triples)})
 
     # -- state --------------------------------------------------------------------------------
 
@@ -381,15 +478,56 @@ class SessionStore(Store):
     # -- internals ----------------------------------------------------------------------------
 
     def _append_transaction(self) -> AbstractContextManager[object]:
-        """SQLite runs append_event as a multi-statement script: it needs BEGIN IMMEDIATE.
-        On PostgreSQL it is one statement, atomic by itself: BEGIN/COMMIT would only add round
-        trips."""
+        """A one-statement append is atomic by itself on PostgreSQL (BEGIN/COMMIT would only add
+        round trips); on SQLite it is a multi-statement script, which needs BEGIN IMMEDIATE."""
         return self.db.transaction() if self.db.dialect == "sqlite" else nullcontext()
 
+    def _append_in_one(self, params: dict[str, Any], routed: RoutedDelta) -> int | None:
+        """The event, its routed delta, the session bump and the pruning as one statement.
+        None: no such session."""
+        with self._append_transaction():
+            row = self.db.fetch_one("sessions.append_event", {
+                **params, **routed.as_params(), "max_events": self.max_events or 0,
+            })
+        if row is None or not row["session_exists"]:
+            return None
+        return int(row["seq"])
+
+    def _append_in_steps(self, params: dict[str, Any], routed: RoutedDelta) -> int | None:
+        """The same append as plain statements inside the caller's write transaction, each
+        run only when needed: the event at last_seq + 1 with the seq bump and session state,
+        then (only if it was new) the other non-empty state scopes and the pruning.
+        None: no such session."""
+        row = self.db.fetch_one("sessions.insert_event", {
+            **params, "session_delta": encode_delta(routed.session)})
+        if row is None:  # a stored id (its seq), else a missing session
+            stored = self.db.fetch_one("sessions.find_event_seq", params)
+            return None if stored is None else int(stored["seq"])
+        seq = int(row["seq"])
+        self._apply(params, RoutedDelta(app=routed.app, user=routed.user), params["now"])
+        if self.max_events:
+            self.db.execute("sessions.prune_events",
+                            {**params, "through_seq": seq - self.max_events})
+        return seq
+
+    def _reserve_seqs(self, params: dict[str, Any], count: int, now: datetime) -> int:
+        row = self.db.fetch_one("sessions.reserve_seqs", {**params, "count": count, "now": now})
+        if row is None:  # pragma: no cover - locked in this transaction
+            raise NotFound(f"session {_describe(params)} vanished")
+        return int(row["last_seq"])
+
     def _apply(self, params: dict[str, Any], routed: RoutedDelta, now: datetime) -> None:
-        if routed.session or routed.app or routed.user:
-            self.db.execute("sessions.apply_state_delta",
-                            {**params, **routed.as_params(), "now": now})
+        """Upsert each non-empty scope of a routed delta (the caller holds the transaction)."""
+        if routed.session:
+            self.db.execute("sessions.upsert_session_states",
+                            {**params, "delta": encode_delta(routed.session), "now": now})
+        if routed.app:
+            self.db.execute("sessions.upsert_app_states", {
+                "app_name": params["app_name"], "delta": encode_delta(routed.app), "now": now})
+        if routed.user:
+            self.db.execute("sessions.upsert_user_states", {
+                "app_name": params["app_name"], "user_id": params["user_id"],
+                "delta": encode_delta(routed.user), "now": now})
 
     # -- revision-checked access (frameworks with optimistic concurrency, e.g. Google ADK) -----
 

@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 import json.scanner
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -121,6 +121,11 @@ def encode_delta(encoded: Mapping[str, str]) -> str:
     return _encoder.encode({k: encoded[k] for k in sorted(encoded)}) if encoded else "{}"
 
 
+def encode_list(items: Sequence[Any]) -> str:
+    """A list (event ids, session key triples) as the JSON array parameter queries expand."""
+    return _encoder.encode(list(items))
+
+
 def encode_event_delta(delta: Mapping[str, Any]) -> str:
     """The delta stored with an event (for replay): everything except `temp:` keys."""
     kept = {k: v for k, v in delta.items() if not k.startswith(TEMP_PREFIX)}
@@ -176,6 +181,13 @@ def loads_stored(text: str) -> Any:
         return {}
     value, end = _scan_json(text, 0)
     return value if end == len(text) else json.loads(text)
+
+
+def placement(count: int, lower: int, upper: int) -> tuple[int, int]:
+    """Where `count` events go between stored seqs `lower` and `upper` (lower < upper):
+    (the first one's seq, how far the events from `upper` on must move up to make room)."""
+    shift = max(0, count - (upper - lower - 1))
+    return upper + shift - count, shift
 
 
 def with_seq(event: Event, seq: int) -> Event:

@@ -43,7 +43,8 @@ UNION ALL
  ORDER BY seq DESC LIMIT %(event_limit)s);
 
 -- name: list_sessions_first :many
--- Newest first (idx_sessions_updated).
+-- Newest first: the user's sessions by primary key prefix, sorted (no index on updated_at, which
+-- every append moves).
 SELECT app_name, user_id, session_id, created_at, updated_at, last_seq FROM sessions
 WHERE app_name = %(app_name)s AND user_id = %(user_id)s
 ORDER BY updated_at DESC, session_id DESC LIMIT %(limit)s;
@@ -65,7 +66,7 @@ WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(sessi
 ORDER BY seq LIMIT %(limit)s;
 
 -- name: append_event :one
--- The whole append in one statement (one round trip). Bumping the session row takes its lock,
+-- The whole append in one statement: PostgreSQL's plan (one round trip; see SessionStore). Bumping the session row takes its lock,
 -- so concurrent appends to one session get consecutive seqs; every other write hangs off the
 -- inserted event row, so a retried (duplicate) append writes nothing. Reports the session and the seq.
 -- Two *concurrent* appends of one new event id store it once, but the loser's bump may leave
@@ -113,8 +114,10 @@ SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id 
                 (SELECT seq FROM session_events
                  WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND event_id = %(event_id)s)) AS seq;
 
--- name: append_plain_event :one
--- append_event for an event without a state delta (most events): cheaper, same guarantees.
+-- name: insert_event :opt
+-- The append's common part (SQLite's plan; inside the caller's transaction): the seq bump
+-- (which takes the session row's lock), the event, and the session-state delta, all only when
+-- the id is new. No row: the id is stored already or the session is missing.
 WITH bumped AS (
     UPDATE sessions SET last_seq = last_seq + 1, updated_at = %(now)s
     WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
@@ -125,39 +128,99 @@ WITH bumped AS (
                                 author, filter_key, branch, timestamp, state_delta, event_data,
                                 created_at)
     SELECT %(app_name)s, %(user_id)s, %(session_id)s, last_seq, %(event_id)s, %(invocation_id)s,
-           %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, '{}', %(event_data)s, %(now)s
+           %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, %(state_delta)s,
+           %(event_data)s, %(now)s
     FROM bumped
     ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
     RETURNING seq
-), pruned AS (
-    DELETE FROM session_events p USING inserted
-    WHERE p.app_name = %(app_name)s AND p.user_id = %(user_id)s AND p.session_id = %(session_id)s
-      AND %(max_events)s::bigint > 0 AND p.seq <= inserted.seq - %(max_events)s::bigint
-)
-SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS session_exists,
-       COALESCE((SELECT seq FROM inserted),
-                (SELECT seq FROM session_events
-                 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND event_id = %(event_id)s)) AS seq;
-
--- name: apply_state_delta :exec
--- Upsert routed state (JSON objects {key: "<value JSON text>"}, one row per key) into the
--- three scopes; the caller checks the session exists in the same transaction.
-WITH session_delta AS (
+), session_delta AS (
     INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
     SELECT %(app_name)s, %(user_id)s, %(session_id)s, d.key, d.value, %(now)s
-    FROM json_each_text(%(session_delta)s::json) AS d
+    FROM inserted, json_each_text(%(session_delta)s::json) AS d
     ON CONFLICT (app_name, user_id, session_id, key)
     DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-), app_delta AS (
-    INSERT INTO app_states (app_name, key, value, updated_at)
-    SELECT %(app_name)s, d.key, d.value, %(now)s FROM json_each_text(%(app_delta)s::json) AS d
-    ON CONFLICT (app_name, key)
-    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
 )
-INSERT INTO user_states (app_name, user_id, key, value, updated_at)
-SELECT %(app_name)s, %(user_id)s, d.key, d.value, %(now)s
-FROM json_each_text(%(user_delta)s::json) AS d
-ON CONFLICT (app_name, user_id, key)
+SELECT seq FROM inserted;
+
+-- name: find_event_seq :opt
+-- The seq of a stored event, by id.
+SELECT seq FROM session_events
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND event_id = %(event_id)s;
+
+-- name: prune_events :exec
+-- Drop the session's events up to and including :through_seq (max_events).
+DELETE FROM session_events
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND seq <= %(through_seq)s;
+
+-- name: lock_session :opt
+-- The session's newest sequence number, its row locked (FOR UPDATE) until the caller's
+-- transaction ends, so appends and rewrites of one session are serialised.
+SELECT last_seq FROM sessions
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+FOR UPDATE;
+
+-- name: reserve_seqs :opt
+-- Take :count sequence numbers (0: none, only the bump of updated_at); the new last_seq.
+UPDATE sessions SET last_seq = last_seq + %(count)s, updated_at = %(now)s
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+RETURNING last_seq;
+
+-- name: find_seq_before :scalar
+-- The newest stored seq below :seq (0 when none).
+SELECT COALESCE(MAX(seq), 0) FROM session_events
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND seq < %(seq)s;
+
+-- name: shift_events_out :exec
+-- First half of moving every event at or after :from_seq up by :gap: park them at negative
+-- sequence numbers, so no intermediate row collides with the key.
+UPDATE session_events SET seq = -(seq + %(gap)s)
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND seq >= %(from_seq)s;
+
+-- name: shift_events_back :exec
+UPDATE session_events SET seq = -seq
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND seq < 0;
+
+-- name: insert_event_at :batch
+-- An event at a sequence number the caller reserved (insert_events_before).
+INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                            author, filter_key, branch, timestamp, state_delta, event_data,
+                            created_at)
+VALUES (%(app_name)s, %(user_id)s, %(session_id)s, %(seq)s, %(event_id)s, %(invocation_id)s,
+        %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, %(state_delta)s, %(event_data)s,
+        %(now)s);
+
+-- name: update_event_payload :batch
+-- Replace the stored payload of an event, by id.
+UPDATE session_events SET event_data = %(event_data)s
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND event_id = %(event_id)s;
+
+-- name: delete_events :exec
+-- Drop stored events by id (a JSON array of ids); unknown ids are ignored.
+DELETE FROM session_events
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND event_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(%(event_ids)s AS jsonb))));
+
+-- name: delete_stale_sessions :exec
+-- Delete the sessions named (a JSON array of [app_name, user_id, session_id]) that were not
+-- updated since :cutoff, cascading; one updated meanwhile stays.
+DELETE FROM sessions
+WHERE updated_at < %(cutoff)s
+  AND (app_name, user_id, session_id) IN (
+      SELECT k ->> 0, k ->> 1, k ->> 2
+      FROM jsonb_array_elements(CAST(%(session_keys)s AS jsonb)) AS k);
+
+-- name: upsert_session_states :exec
+-- Upsert encoded session state (a JSON object {key: "<value JSON text>"}), one row per key;
+-- the caller checks the session exists in the same transaction.
+INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
+SELECT %(app_name)s, %(user_id)s, %(session_id)s, d.key, d.value, %(now)s
+FROM json_each_text(%(delta)s::json) AS d
+ON CONFLICT (app_name, user_id, session_id, key)
 DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at;
 
 -- name: upsert_app_states :exec

@@ -1,10 +1,3 @@
--- name: lock_session :opt
--- The session's newest sequence number; inside the caller's transaction (BEGIN IMMEDIATE on
--- SQLite, FOR UPDATE on PostgreSQL) so appends and rewrites of one session are serialised.
-SELECT last_seq FROM sessions
-WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-FOR UPDATE;
-
 -- name: get_extras :one
 -- The conversation count (NULL before the service first wrote it) and the historical events
 -- as a JSON array of event JSON texts, oldest first.
@@ -33,12 +26,6 @@ FROM session_events
 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
 ORDER BY seq;
 
--- name: delete_events :exec
--- Drop active events by id (a JSON array of ids); unknown ids are ignored.
-DELETE FROM session_events
-WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-  AND event_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(%(event_ids)s AS jsonb))));
-
 -- name: insert_history :batch
 -- Append an event to the history (after the newest); an id already there is kept as it is.
 INSERT INTO trpc_historical_events (app_name, user_id, session_id, hseq, event_id, event_data)
@@ -46,36 +33,6 @@ SELECT %(app_name)s, %(user_id)s, %(session_id)s, COALESCE(MAX(hseq), 0) + 1, %(
 FROM trpc_historical_events
 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
 ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
-
--- name: insert_event_at :batch
--- Insert an event at a chosen (free) sequence number: update_session placing a summary before
--- the events it precedes.
-INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
-                            author, filter_key, branch, timestamp, state_delta, event_data,
-                            created_at)
-VALUES (%(app_name)s, %(user_id)s, %(session_id)s, %(seq)s, %(event_id)s, %(invocation_id)s, %(author)s,
-        %(filter_key)s, %(branch)s, %(timestamp)s, %(state_delta)s, %(event_data)s, %(now)s);
-
--- name: update_event_data :batch
--- Replace the stored JSON of an event the caller changed in place.
-UPDATE session_events SET event_data = %(event_data)s
-WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-  AND event_id = %(event_id)s;
-
--- name: shift_events_out :exec
--- First half of moving every event at or after :from_seq up by :gap: park them at negative
--- sequence numbers, so no intermediate row collides with the key.
-UPDATE session_events SET seq = -(seq + %(gap)s)
-WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-  AND seq >= %(from_seq)s;
-
--- name: shift_events_back :exec
-UPDATE session_events SET seq = -seq
-WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND seq < 0;
-
--- name: bump_last_seq :exec
-UPDATE sessions SET last_seq = last_seq + %(gap)s, updated_at = %(now)s
-WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s;
 
 -- name: upsert_conversation_count :exec
 INSERT INTO trpc_sessions (app_name, user_id, session_id, conversation_count)
@@ -103,14 +60,13 @@ ORDER BY s.updated_at DESC, s.user_id, s.session_id;
 SELECT user_id, key, value FROM user_states
 WHERE app_name = %(app_name)s AND (CAST(%(user_id)s AS text) IS NULL OR user_id = %(user_id)s);
 
--- name: delete_expired :exec
--- Delete the sessions this integration created that were not updated since :cutoff (events,
--- state, history cascade). Sessions made through SessionStore directly are never touched.
-DELETE FROM sessions
-WHERE updated_at < %(cutoff)s
-  AND EXISTS (SELECT 1 FROM trpc_sessions t
-              WHERE t.app_name = sessions.app_name AND t.user_id = sessions.user_id
-                AND t.session_id = sessions.session_id);
+-- name: list_expired :many
+-- The sessions this integration created that were not updated since :cutoff (sessions made
+-- through SessionStore directly are never listed), for SessionStore to delete.
+SELECT s.app_name, s.user_id, s.session_id FROM sessions s
+JOIN trpc_sessions t
+  ON t.app_name = s.app_name AND t.user_id = s.user_id AND t.session_id = s.session_id
+WHERE s.updated_at < %(cutoff)s;
 
 -- name: memory_event_ids :many
 -- The ids of a session's events already turned into memories.

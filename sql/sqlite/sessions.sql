@@ -43,7 +43,8 @@ SELECT * FROM (
   ORDER BY seq DESC LIMIT COALESCE(:event_limit, -1));
 
 -- name: list_sessions_first :many
--- Newest first (idx_sessions_updated).
+-- Newest first: the user's sessions by primary key prefix, sorted (no index on updated_at, which
+-- every append moves).
 SELECT app_name, user_id, session_id, created_at, updated_at, last_seq FROM sessions
 WHERE app_name = :app_name AND user_id = :user_id
 ORDER BY updated_at DESC, session_id DESC LIMIT :limit;
@@ -65,12 +66,13 @@ WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
 ORDER BY seq LIMIT :limit;
 
 -- name: append_event :one
--- The whole append, run as one script inside the caller's BEGIN IMMEDIATE transaction. The
--- state upserts run first, guarded by "the session exists and this event id is not stored
--- yet" (computed once, in a CTE); then the event takes seq = last_seq + 1 unless its id is
--- stored (ON CONFLICT), and the session row is bumped only when it did insert (changes()
--- still counts the INSERT there). A retried append writes nothing. The last SELECT reports
--- whether the session exists and the event's seq.
+-- The whole append in one call, for PostgreSQL's one-round-trip plan (see SessionStore); SQLite
+-- runs the plain statements below instead (a statement is a function call there) and this
+-- script is the same plan, kept exact by the tests that run both plans on both dialects. Runs
+-- inside the caller's BEGIN IMMEDIATE. The state upserts run first, guarded by "the session
+-- exists and this event id is not stored yet"; then the event takes seq = last_seq + 1 unless
+-- its id is stored (ON CONFLICT), and the session row is bumped only when it did insert
+-- (changes() still counts the INSERT there). The last SELECT reports the session and the seq.
 WITH fresh(ok) AS (
     SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
        AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
@@ -106,49 +108,109 @@ ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
 UPDATE sessions SET last_seq = last_seq + 1, updated_at = :now
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1;
 DELETE FROM session_events
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-  AND seq <= (SELECT CASE WHEN :max_events > 0 THEN last_seq - :max_events ELSE 0 END
+WHERE :max_events > 0 AND app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND seq <= (SELECT last_seq - :max_events
               FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id);
 SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
        (SELECT seq FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id) AS seq;
 
--- name: append_plain_event :one
--- append_event for an event without a state delta (most events): cheaper, same guarantees.
--- The insert takes seq = last_seq + 1 and skips a stored event id (ON CONFLICT); the session
--- row is bumped only when it did insert (changes() still counts the INSERT there).
+-- name: insert_event :opt
+-- The append's common part, for SQLite's plan (inside the caller's BEGIN IMMEDIATE): the event
+-- at seq = last_seq + 1 unless its id is stored (ON CONFLICT); then, only when it did insert
+-- (changes() still counts the INSERT, then the UPDATE), the session bump, which returns the
+-- seq, and the session-state delta. No row: the id is stored already or the session is missing.
 INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
                             author, filter_key, branch, timestamp, state_delta, event_data,
                             created_at)
 SELECT :app_name, :user_id, :session_id, last_seq + 1, :event_id, :invocation_id, :author,
-       :filter_key, :branch, :timestamp, '{}', :event_data, :now
+       :filter_key, :branch, :timestamp, :state_delta, :event_data, :now
 FROM sessions
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
 ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
 UPDATE sessions SET last_seq = last_seq + 1, updated_at = :now
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1;
-DELETE FROM session_events
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-  AND seq <= (SELECT CASE WHEN :max_events > 0 THEN last_seq - :max_events ELSE 0 END
-              FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id);
-SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
-       (SELECT seq FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id) AS seq;
-
--- name: apply_state_delta :exec
--- Upsert routed state (JSON objects {key: "<value JSON text>"}, one row per key) into the
--- three scopes; the caller checks the session exists in the same transaction.
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1
+RETURNING last_seq AS seq;
 INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
 SELECT :app_name, :user_id, :session_id, d.key, d.value, :now FROM json_each(:session_delta) AS d
-WHERE true
+WHERE changes() = 1
 ON CONFLICT (app_name, user_id, session_id, key)
 DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
-INSERT INTO app_states (app_name, key, value, updated_at)
-SELECT :app_name, d.key, d.value, :now FROM json_each(:app_delta) AS d
+
+-- name: find_event_seq :opt
+-- The seq of a stored event, by id.
+SELECT seq FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND event_id = :event_id;
+
+-- name: prune_events :exec
+-- Drop the session's events up to and including :through_seq (max_events).
+DELETE FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND seq <= :through_seq;
+
+-- name: lock_session :opt
+-- The session's newest sequence number. Inside the caller's write transaction, which on SQLite
+-- (BEGIN IMMEDIATE) already holds the database against other writers.
+SELECT last_seq FROM sessions
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id;
+
+-- name: reserve_seqs :opt
+-- Take :count sequence numbers (0: none, only the bump of updated_at); the new last_seq.
+UPDATE sessions SET last_seq = last_seq + :count, updated_at = :now
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+RETURNING last_seq;
+
+-- name: find_seq_before :scalar
+-- The newest stored seq below :seq (0 when none).
+SELECT COALESCE(MAX(seq), 0) FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND seq < :seq;
+
+-- name: shift_events_out :exec
+-- First half of moving every event at or after :from_seq up by :gap: park them at negative
+-- sequence numbers, so no intermediate row collides with the key.
+UPDATE session_events SET seq = -(seq + :gap)
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND seq >= :from_seq;
+
+-- name: shift_events_back :exec
+UPDATE session_events SET seq = -seq
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND seq < 0;
+
+-- name: insert_event_at :batch
+-- An event at a sequence number the caller reserved (insert_events_before).
+INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                            author, filter_key, branch, timestamp, state_delta, event_data,
+                            created_at)
+VALUES (:app_name, :user_id, :session_id, :seq, :event_id, :invocation_id, :author,
+        :filter_key, :branch, :timestamp, :state_delta, :event_data, :now);
+
+-- name: update_event_payload :batch
+-- Replace the stored payload of an event, by id.
+UPDATE session_events SET event_data = :event_data
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND event_id = :event_id;
+
+-- name: delete_events :exec
+-- Drop stored events by id (a JSON array of ids); unknown ids are ignored.
+DELETE FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND event_id IN (SELECT value FROM json_each(:event_ids));
+
+-- name: delete_stale_sessions :exec
+-- Delete the sessions named (a JSON array of [app_name, user_id, session_id]) that were not
+-- updated since :cutoff, cascading; one updated meanwhile stays.
+DELETE FROM sessions
+WHERE updated_at < :cutoff
+  AND (app_name, user_id, session_id) IN (
+      SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(:session_keys));
+
+-- name: upsert_session_states :exec
+-- Upsert encoded session state (a JSON object {key: "<value JSON text>"}), one row per key;
+-- the caller checks the session exists in the same transaction.
+INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
+SELECT :app_name, :user_id, :session_id, d.key, d.value, :now FROM json_each(:delta) AS d
 WHERE true
-ON CONFLICT (app_name, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
-INSERT INTO user_states (app_name, user_id, key, value, updated_at)
-SELECT :app_name, :user_id, d.key, d.value, :now FROM json_each(:user_delta) AS d
-WHERE true
-ON CONFLICT (app_name, user_id, key)
+ON CONFLICT (app_name, user_id, session_id, key)
 DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
 
 -- name: upsert_app_states :exec

@@ -7,12 +7,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from genie_repo.db import Database
 from genie_repo.models.sessions import Event, SessionKey, UserKey
 from genie_repo.stores.sessions import SessionStore
+from tests.stores.test_sessions import with_plan
 
 SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -58,10 +60,11 @@ def _snapshot(store: SessionStore, key: SessionKey) -> tuple[Any, ...]:
             store.list_user_states(key.user_key))
 
 
+@pytest.mark.parametrize("plan", ["own plan", "other plan"])
 @SETTINGS
 @given(event=events)
-def test_append_twice_equals_once(db: Database, event: Event) -> None:
-    store = SessionStore(db)
+def test_append_twice_equals_once(db: Database, plan: str, event: Event) -> None:
+    store = with_plan(SessionStore(db), plan)
     key = _fresh(store)
     first = store.append_event(key, event)
     once = _snapshot(store, key)

@@ -14,16 +14,31 @@ from genie_repo.db import Database, open_database
 from genie_repo.errors import GenieRepoError, InvalidInput, NotFound
 from genie_repo.models.sessions import Event, Session, SessionKey, UserKey
 from genie_repo.stores.sessions import SessionStore
+from tests.api import Builder
 from tests.clock import StepClock
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(db: Database) -> Iterator[SessionStore]:
-    s = SessionStore(db, clock=StepClock(T0))
+def with_plan(store: SessionStore, plan: str) -> SessionStore:
+    """The store running append_event with its dialect's own plan or the other dialect's:
+    both plans must keep every guarantee on both dialects."""
+    if plan == "other plan":
+        store._append_in_one_statement = not store._append_in_one_statement
+    return store
+
+
+@pytest.fixture(params=["sync", "sync, other plan", "async"])
+def store(db: Database, request: pytest.FixtureRequest) -> Iterator[SessionStore]:
+    """The sync store (with its own append plan, then the other dialect's), and the async
+    store behind the same interface."""
+    builder = Builder("async" if request.param == "async" else "sync")
+    s = builder(SessionStore, db, clock=StepClock(T0))
+    if request.param == "sync, other plan":
+        with_plan(s, "other plan")
     yield s
     s.close()
+    builder.finish()
 
 
 @pytest.fixture

@@ -10,10 +10,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from genie_repo.config import Config
 from genie_repo.db import Database, open_database
 from genie_repo.models.sessions import Event, SessionKey, UserKey
 from genie_repo.stores.sessions import SessionStore
+from tests.stores.test_sessions import with_plan
 
 KEY = SessionKey("app", "user", "busy")
 THREADS = 8
@@ -28,8 +31,9 @@ def _check_gap_free(store: SessionStore, expected: int) -> None:
     assert session is not None and session.last_seq == expected
 
 
-def test_threads_appending_to_one_session(db: Database) -> None:
-    store = SessionStore(db)
+@pytest.mark.parametrize("plan", ["own plan", "other plan"])
+def test_threads_appending_to_one_session(db: Database, plan: str) -> None:
+    store = with_plan(SessionStore(db), plan)
     store.create_session(KEY)
 
     def writer(n: int) -> list[int]:

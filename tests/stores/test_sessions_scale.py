@@ -87,7 +87,8 @@ def test_get_session_reads_only_its_rows(db: Database, config: Config, dialect: 
     for limit in (None, 50):
         plan = explain_get_session(db, config, limit)
         if dialect == "sqlite":
-            assert ("SEARCH session_events USING PRIMARY KEY "
+            # the primary key (session, seq) is the table's first automatic index
+            assert ("SEARCH session_events USING INDEX sqlite_autoindex_session_events_1 "
                     "(app_name=? AND user_id=? AND session_id=?)") in plan, plan
             assert "SCAN session_events" not in plan, plan
         else:

@@ -16,6 +16,7 @@ from genie_repo.stores.sessions_state import (
     encode_value,
     event_from_row,
     matches_filter,
+    placement,
     route_delta,
     scoped_key,
     scoped_state,
@@ -102,3 +103,18 @@ def test_stored_json_decodes_exactly_like_json_loads() -> None:
     for text in ('{}', '{"a":[1,2.5,null,true]}', '{"big":123456789012345678901234567890}',
                  '"x"', '[1e16, -0.0]', '{"a": 1} '):
         assert loads_stored(text) == json.loads(text)
+
+
+@pytest.mark.parametrize(("count", "lower", "upper", "expected"), [
+    (1, 1, 3, (2, 0)),   # a free seq between: nothing moves
+    (2, 1, 4, (2, 0)),   # exactly enough room
+    (2, 1, 2, (2, 2)),   # no room: upper and later move up by 2
+    (3, 1, 3, (2, 2)),   # one free seq, three events
+    (1, 0, 1, (1, 1)),   # before the first event
+])
+def test_placement_uses_free_seqs_then_moves_later_events(
+    count: int, lower: int, upper: int, expected: tuple[int, int]
+) -> None:
+    first, shift = placement(count, lower, upper)
+    assert (first, shift) == expected
+    assert lower < first and first + count - 1 < upper + shift  # in order, no collision
