@@ -198,9 +198,11 @@ class SqliteDatabase:
         # Its own transaction, or a part of the caller's (which rolls back as a whole on error).
         with self.transaction() if self._local.depth == 0 else contextlib.nullcontext():
             try:
-                total_before = conn.total_changes()
-                conn.executemany(query.sql, prepared)
-                return int(conn.total_changes() - total_before)
+                total = 0
+                for values in prepared:  # changes() per row: cascades and triggers not counted
+                    conn.execute(query.sql, values)
+                    total += conn.changes()
+                return total
             except (apsw.Error, UnicodeEncodeError, OverflowError) as exc:
                 raise _translate(exc, query) from exc
 
