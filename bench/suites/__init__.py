@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from bench.core import Bench, Study
-from bench.suites import aio, approvals, checkpoints, cron, memories, scale, sessions, storage
+from bench.suites import (
+    aio,
+    approvals,
+    checkpoints,
+    cron,
+    memories,
+    openai_agents,
+    scale,
+    sessions,
+    storage,
+)
 
 
 def all_benches() -> list[Bench]:
@@ -14,6 +24,7 @@ def all_benches() -> list[Bench]:
         *cron.benches(),
         *approvals.benches(),
         *aio.benches(),
+        *openai_agents.benches(),
     ]
 
 

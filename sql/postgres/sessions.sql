@@ -208,8 +208,8 @@ WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(sessi
 
 -- name: append_events :many
 -- Several events (no state deltas) appended in order, in one statement. %(events)s is a JSON
--- array of {id, invocation_id, author, filter_key, branch, timestamp, payload}. Only the
--- first occurrence of an id not stored yet is fresh; the session row is created (when
+-- array of {id, invocation_id, author, filter_key, branch, timestamp, payload} with distinct
+-- ids. The events whose id is not stored yet are fresh; the session row is created (when
 -- %(create_session)s) or bumped by the fresh count in one upsert, which takes its lock, so
 -- concurrent appends get consecutive seqs and a new session's first writers never lose each
 -- other's events. Events beyond %(max_events)s (0 keeps all) are pruned. One row per input
@@ -225,8 +225,7 @@ WITH batch AS (
 ), fresh AS (
     SELECT b.*, row_number() OVER (ORDER BY b.position) AS n
     FROM batch b
-    WHERE b.position = (SELECT min(d.position) FROM batch d WHERE d.event_id = b.event_id)
-      AND NOT EXISTS (SELECT 1 FROM session_events x WHERE x.app_name = %(app_name)s AND x.user_id = %(user_id)s AND x.session_id = %(session_id)s AND x.event_id = b.event_id)
+    WHERE NOT EXISTS (SELECT 1 FROM session_events x WHERE x.app_name = %(app_name)s AND x.user_id = %(user_id)s AND x.session_id = %(session_id)s AND x.event_id = b.event_id)
 ), total AS (
     SELECT count(*) AS n FROM fresh
 ), created AS (

@@ -202,11 +202,11 @@ WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
 -- name: append_events :many
 -- Several events (no state deltas) appended in order, run as one script inside the caller's
 -- BEGIN IMMEDIATE transaction. :events is a JSON array of {id, invocation_id, author,
--- filter_key, branch, timestamp, payload}; the session is created first when :create_session
--- and it is missing. The events whose id is neither stored nor repeated earlier in the batch
--- take seqs last_seq + 1, + 2, ...; then last_seq moves to the newest seq and the session is pruned to
--- :max_events (0 keeps all). One row per input event, in input order: whether the session
--- exists and the event's seq (NULL when pruned at once).
+-- filter_key, branch, timestamp, payload} with distinct ids. The session is created first when
+-- :create_session and it is missing. The events whose id is not stored yet take the seqs
+-- after last_seq, in order. Then last_seq moves to the newest seq and the
+-- session is pruned to :max_events (0 keeps all). One row per input event, in input order:
+-- whether the session exists and the event's seq (NULL when pruned at once).
 INSERT INTO sessions (app_name, user_id, session_id, created_at, updated_at, last_seq)
 SELECT :app_name, :user_id, :session_id, :now, :now, 0 WHERE :create_session
 ON CONFLICT (app_name, user_id, session_id) DO NOTHING;
@@ -220,8 +220,6 @@ SELECT :app_name, :user_id, :session_id, s.last_seq + row_number() OVER (ORDER B
 FROM sessions s, json_each(:events) AS e
 WHERE s.app_name = :app_name AND s.user_id = :user_id AND s.session_id = :session_id
   AND NOT EXISTS (SELECT 1 FROM session_events x WHERE x.app_name = :app_name AND x.user_id = :user_id AND x.session_id = :session_id AND x.event_id = e.value ->> 'id')
-  AND NOT EXISTS (SELECT 1 FROM json_each(:events) AS d WHERE d.key < e.key AND d.value ->> 'id' = e.value ->> 'id')
-ORDER BY e.key
 ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
 UPDATE sessions
 SET updated_at = :now,

@@ -245,3 +245,23 @@ def test_concurrent_pops_never_share_an_event(config: Config) -> None:
     finally:
         for db in [setup, *databases]:
             db.close()
+
+
+@pytest.mark.parametrize("size", [3, 20])  # SQLite: statement by statement, and one script
+def test_small_and_large_batches_behave_alike(db: Database, size: int) -> None:
+    store = SessionStore(db, max_events=size + 2)
+    try:
+        store.append_events(KEY, [ev(-1, id="old")], create_session=True)
+        batch = [ev(i, id=f"e{i}") for i in range(size)]
+        out = store.append_events(KEY, [ev(-1, id="old"), *batch, ev(0, id="e0"),
+                                        ev(99, partial=True)])
+        assert [e.seq for e in out] == [1, *range(2, size + 2), 2, None]
+        assert numbers(store) == [-1, *range(size)]
+        more = store.append_events(KEY, [ev(100), ev(101), ev(102)])
+        assert [e.seq for e in more] == [size + 2, size + 3, size + 4]
+        assert numbers(store) == [*range(1, size), 100, 101, 102]
+        with pytest.raises(NotFound):
+            store.append_events(SessionKey("app", "user", "nope"), batch)
+        assert store.get_session(SessionKey("app", "user", "nope")) is None
+    finally:
+        store.close()
