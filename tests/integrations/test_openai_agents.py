@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
@@ -265,3 +266,12 @@ def test_another_object_sees_the_same_history(db: Database) -> None:
     finally:
         writer.close()
         reader.close()
+
+
+def test_threads_with_their_own_event_loops(session: GenieSession) -> None:
+    """As the SDK's concurrency check does: each thread runs add_items on a loop of its own."""
+    items = messages(*[f"Message {i}" for i in range(10)])
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        list(pool.map(lambda item: asyncio.run(session.add_items([item])), items))
+    assert sorted(contents(run(session.get_items()))) == sorted(f"Message {i}"
+                                                                for i in range(10))
