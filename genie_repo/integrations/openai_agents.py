@@ -13,6 +13,8 @@ SDK's own sessions leave to chance is the database's job here:
 - `pop_item` deletes and returns the newest item in one statement: two concurrent pops never
   return the same item. `clear_session` deletes the items and the session.
 - Items round-trip exactly as JSON: what `json.loads(json.dumps(item))` gives back.
+- A write whose caller is cancelled still completes, and the cancellation reaches the caller
+  only once the outcome is known (as in the SDK's sessions), so a retry never races it.
 
 Database calls run on `genie_repo.aio.AsyncSessionStore`'s workers, never on the event loop.
 """
@@ -22,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from agents.items import TResponseInputItem
 from agents.memory.session_settings import (
@@ -35,6 +38,8 @@ from genie_repo.aio import AsyncSessionStore
 from genie_repo.db.protocol import Database
 from genie_repo.errors import GenieRepoError, InvalidInput
 from genie_repo.models.sessions import Event, SessionKey
+
+T = TypeVar("T")
 
 DEFAULT_APP_NAME = "openai-agents"
 DEFAULT_USER_ID = "default"
@@ -87,13 +92,13 @@ class GenieSession:
         self._check_open()
         if not items:
             return
-        await self._store.append_events(self.key, [_event(item) for item in items],
-                                        create_session=True)
+        await _outcome(self._store.append_events(self.key, [_event(item) for item in items],
+                                                 create_session=True))
 
     async def pop_item(self) -> TResponseInputItem | None:
         """Remove and return the newest item, atomically; None when there is none."""
         self._check_open()
-        event = await self._store.pop_event(self.key)
+        event = await _outcome(self._store.pop_event(self.key))
         if event is None:
             return None
         item: TResponseInputItem = json.loads(event.payload)
@@ -102,7 +107,7 @@ class GenieSession:
     async def clear_session(self) -> None:
         """Delete every item and the session itself."""
         self._check_open()
-        await self._store.delete_session(self.key)
+        await _outcome(self._store.delete_session(self.key))
 
     async def aclose(self) -> None:
         """Refuse further calls and release the session's own store (not one passed in, nor
@@ -125,6 +130,22 @@ class GenieSession:
 
     def __repr__(self) -> str:
         return f"<GenieSession {self.key.app_name}/{self.key.user_id}/{self.session_id}>"
+
+
+async def _outcome(write: Awaitable[T]) -> T:
+    """Await `write` to its end even if the caller is cancelled meanwhile; then re-raise the
+    (first) cancellation, or return the result."""
+    task = asyncio.ensure_future(write)
+    cancelled: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.wait({task})
+        except asyncio.CancelledError as exc:
+            cancelled = cancelled or exc
+    if cancelled is not None:
+        task.exception()  # retrieve a failure, so asyncio does not log it as never retrieved
+        raise cancelled
+    return task.result()
 
 
 def _event(item: TResponseInputItem) -> Event:

@@ -275,3 +275,25 @@ def test_threads_with_their_own_event_loops(session: GenieSession) -> None:
         list(pool.map(lambda item: asyncio.run(session.add_items([item])), items))
     assert sorted(contents(run(session.get_items()))) == sorted(f"Message {i}"
                                                                 for i in range(10))
+
+
+@pytest.mark.parametrize("operation", ["add", "pop", "clear"])
+def test_a_cancelled_write_lands_before_the_cancellation(
+    session: GenieSession, operation: str
+) -> None:
+    """The caller sees CancelledError only once the write's outcome is known, so a retry
+    cannot race it (the SDK's sessions promise the same)."""
+
+    async def scenario() -> list[Any]:
+        await session.add_items(messages("first", "second"))
+        write = {"add": lambda: session.add_items(messages("third")),
+                 "pop": session.pop_item, "clear": session.clear_session}[operation]
+        task = asyncio.ensure_future(write())
+        await asyncio.sleep(0)  # the write is under way (not necessarily in the database yet)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return contents(await session.get_items())
+
+    expected = {"add": ["first", "second", "third"], "pop": ["first"], "clear": []}
+    assert run(scenario()) == expected[operation]
