@@ -409,10 +409,13 @@ class SessionStore(Store):
         distinct = list(firsts.values())
         if not distinct and not create_session:
             return batch
-        params.update(events=_encode_events(distinct), now=self.now(),
-                      max_events=self.max_events or 0, create_session=create_session)
+        params.update(now=self.now(), max_events=self.max_events or 0,
+                      create_session=create_session)
+        by_statement = self.db.dialect == "sqlite" and len(distinct) <= _STATEMENT_BY_STATEMENT
+        if not by_statement:
+            params["events"] = _encode_events(distinct)
         with self._append_transaction():
-            if self.db.dialect == "sqlite" and len(distinct) <= _STATEMENT_BY_STATEMENT:
+            if by_statement:
                 rows = self._append_one_by_one(params, distinct)
             else:
                 rows = self.db.fetch_all("sessions.append_events", params)

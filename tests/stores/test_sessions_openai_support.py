@@ -86,14 +86,20 @@ def test_append_events_is_idempotent_by_event_id(store: SessionStore) -> None:
     assert numbers(store) == [1, 2, 3]
 
 
-def test_append_events_refuses_bad_input_before_writing(store: SessionStore) -> None:
+@pytest.mark.parametrize("padding", [0, 10])  # SQLite: statement by statement, one script
+def test_append_events_refuses_bad_input_before_writing(
+    store: SessionStore, padding: int
+) -> None:
     store.append_events(KEY, [ev(0)], create_session=True)
+    good = [ev(1 + i) for i in range(padding + 1)]
     with pytest.raises(InvalidInput):
-        store.append_events(KEY, [ev(1), Event(state_delta={"k": 1})])
+        store.append_events(KEY, [*good, Event(state_delta={"k": 1})])
     with pytest.raises(InvalidInput):
-        store.append_events(KEY, [ev(1), Event(payload='"\x00"')])
+        store.append_events(KEY, [*good, Event(payload='"\x00"')])
     with pytest.raises(InvalidInput):
-        store.append_events(KEY, [ev(1), Event(payload='"\ud800"')])
+        store.append_events(KEY, [*good, Event(author="a\x00b")])
+    with pytest.raises(InvalidInput):
+        store.append_events(KEY, [*good, Event(payload='"\ud800"')])
     with pytest.raises(InvalidInput):
         store.append_events(KEY, [ev(1), "not an event"])  # type: ignore[list-item]
     with pytest.raises(InvalidInput):
