@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m genie_repo.demo
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP)
@@ -24,6 +24,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check genie_repo tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/python -m genie_repo.aio.generate --check
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .hypothesis

@@ -32,7 +32,7 @@ class Target:
     """What an op must reach. Ratios are speed ratios: baseline time / op time (higher is
     faster), so `ratio >= 0.33` means at least a third of the baseline's throughput."""
 
-    kind: Literal["ratio", "slowdown", "p50_ms", "none"]
+    kind: Literal["ratio", "slowdown", "extra_us", "p50_ms", "none"]
     value: float = 0.0
 
     @classmethod
@@ -43,6 +43,11 @@ class Target:
     def slowdown(cls, at_most: float) -> Target:
         """Op time / baseline time must stay at or under this (async twin overhead)."""
         return cls("slowdown", at_most)
+
+    @classmethod
+    def extra_us(cls, at_most: float) -> Target:
+        """Op p50 minus baseline p50 must stay at or under this many microseconds."""
+        return cls("extra_us", at_most)
 
     @classmethod
     def p50_ms(cls, at_most: float) -> Target:
@@ -57,6 +62,8 @@ class Target:
             return f">= {self.value:g}"
         if self.kind == "slowdown":
             return f"<= {self.value:g}x time"
+        if self.kind == "extra_us":
+            return f"<= +{self.value:g} µs"
         if self.kind == "p50_ms":
             return f"p50 <= {self.value:g} ms"
         return "-"
@@ -66,6 +73,9 @@ class Target:
             return result.ratio is not None and result.ratio >= self.value
         if self.kind == "slowdown":
             return result.ratio is not None and 1 / result.ratio <= self.value
+        if self.kind == "extra_us":
+            return (result.op is not None and result.baseline is not None
+                    and (result.op.p50_ns - result.baseline.p50_ns) / 1e3 <= self.value)
         if self.kind == "p50_ms":
             return result.op is not None and result.op.p50_ns / 1e6 <= self.value
         return None

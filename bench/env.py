@@ -91,6 +91,7 @@ class Env:
         for closer in reversed(self._closers):
             closer()
         self._closers.clear()
+        self.loop.run_until_complete(self.db.async_runner().aclose())  # this loop's async pool
         self.db.close()
 
 

@@ -24,6 +24,7 @@ from genie_repo._paths import data_dir
 from genie_repo.config import Config
 from genie_repo.db import Database, open_database
 from genie_repo.migrate import migrate
+from tests.api import APIS, Builder
 
 PG_DSN = os.environ.get("GENIE_TEST_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 DIALECTS = ["sqlite", "postgres"]
@@ -167,6 +168,15 @@ def make_db(make_config: Callable[[str], Config]) -> Iterator[Callable[[str], Da
     yield make
     for db in opened:
         db.close()
+
+
+@pytest.fixture(params=APIS)
+def build(request: pytest.FixtureRequest) -> Iterator[Builder]:
+    """`build(SomeStore, db, **options)`: the sync store, or its async twin behind the same
+    interface; store fixtures use it so every store test runs on both APIs."""
+    builder = Builder(str(request.param))
+    yield builder
+    builder.finish()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The async twins: parity with every store, errors, races, several loops, a free event loop."""
+"""The async stores: parity with every store, the two execution paths, transactions,
+cancellation, several loops, and a free event loop."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import importlib
 import inspect
 import pkgutil
 import threading
-from collections.abc import Awaitable, Coroutine
-from datetime import UTC, datetime, timedelta
+from collections.abc import Coroutine
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import apsw
@@ -22,16 +23,25 @@ from genie_repo import (
     Approval,
     ApprovalStatus,
     ApprovalStore,
-    ClarificationStore,
     Config,
     Conflict,
     Database,
     GenieRepoError,
     InvalidInput,
     NotFound,
+    SessionKey,
+    SessionStore,
 )
-from genie_repo.aio import AsyncApprovalStore, AsyncClarificationStore, AsyncTwin
+from genie_repo.aio import (
+    AsyncApprovalStore,
+    AsyncClarificationStore,
+    AsyncSessionStore,
+    AsyncShortMemoryStore,
+    generate,
+    transaction,
+)
 from genie_repo.stores.base import Store
+from tests.clock import FakeClock
 
 R = TypeVar("R")
 
@@ -54,103 +64,83 @@ def store_classes() -> list[type[Store]]:
     return found
 
 
-def public_methods(cls: type) -> set[str]:
-    return {name for name, _ in inspect.getmembers(cls, inspect.isfunction) if name[0] != "_"}
+# -- parity: generated, current, same methods and signatures ----------------------------------
 
 
-# -- parity: every store has a twin, with the same methods and signatures ---------------------
+def test_the_generated_async_stores_are_current() -> None:
+    assert generate.TARGET.read_text(encoding="utf-8") == generate.render(), (
+        "genie_repo/aio/stores.py is stale: run python -m genie_repo.aio.generate"
+    )
+
+
+def test_every_store_is_generated() -> None:
+    assert set(generate.STORES) == set(store_classes())
 
 
 @pytest.mark.parametrize("store_class", store_classes(), ids=lambda c: c.__name__)
-def test_every_store_has_a_twin_with_the_same_methods(store_class: type[Store]) -> None:
-    twin = getattr(aio, "Async" + store_class.__name__, None)
-    assert twin is not None, f"add `class Async{store_class.__name__}(AsyncTwin[...])` to aio"
-    assert issubclass(twin, AsyncTwin) and twin.store_class is store_class
-    expected = public_methods(store_class)
-    assert expected and public_methods(twin) - {"wrap", "aclose"} == expected
-    for name in expected:
-        sync_method, async_method = getattr(store_class, name), getattr(twin, name)
-        assert inspect.iscoroutinefunction(async_method), name
-        assert inspect.signature(async_method) == inspect.signature(sync_method), name
-        assert async_method.__doc__ == sync_method.__doc__, name
-        assert async_method.__name__ == name
+def test_every_store_has_an_async_twin_with_the_same_signatures(store_class: type[Store]) -> None:
+    twin = getattr(aio, f"Async{store_class.__name__}")
+    assert twin.store_class is store_class
+    methods = {
+        name for name, value in inspect.getmembers(store_class, inspect.isfunction)
+        if not name.startswith("_") and name not in generate.SKIPPED
+    }
+    twin_methods = {
+        name for name, value in inspect.getmembers(twin, inspect.iscoroutinefunction)
+        if not name.startswith("_") and name not in {"aclose", "__aenter__", "__aexit__"}
+    }
+    assert twin_methods == methods
+    for name in methods:
+        sync, asynchronous = (inspect.signature(getattr(c, name)) for c in (store_class, twin))
+        assert sync == asynchronous, name
+        assert inspect.getdoc(getattr(twin, name)) == inspect.getdoc(getattr(store_class, name))
 
 
-def test_store_discovery_finds_the_known_stores() -> None:
-    assert {ApprovalStore, ClarificationStore} <= set(store_classes())
+# -- the two execution paths ----------------------------------------------------------------
 
 
-def test_a_store_that_cannot_be_twinned_is_refused_at_class_creation() -> None:
-    class Lazy(Store):
-        def rows(self) -> Any:
-            yield 1
+class ThreadRecording(ApprovalStore):
+    """Notes the thread its code runs on."""
 
-    class Clashing(Store):
-        def aclose(self) -> None:
-            """Would hide the twin's own aclose."""
+    seen: list[int] = []
 
-    class Configurable(Store):
-        def __init__(self, db: Database, *, executor: str = "") -> None:
-            super().__init__(db)
-
-    with pytest.raises(TypeError, match="reserved"):
-
-        class AsyncConfigurable(AsyncTwin[Configurable]):
-            pass
-
-    with pytest.raises(TypeError, match="generator"):
-
-        class AsyncLazy(AsyncTwin[Lazy]):
-            pass
-
-    with pytest.raises(TypeError, match="clash"):
-
-        class AsyncClashing(AsyncTwin[Clashing]):
-            pass
-
-    with pytest.raises(TypeError, match="AsyncTwin\\[SomeStore\\]"):
-
-        class Bare(AsyncTwin):  # type: ignore[type-arg]
-            pass
+    def get(self, approval_id: str) -> Approval:
+        self.seen.append(threading.get_ident())
+        return super().get(approval_id)
 
 
-# -- every method works, errors come through unchanged -----------------------------------------
+class AsyncThreadRecording(AsyncApprovalStore):
+    store_class = ThreadRecording
 
 
-def test_approval_twin_methods(db: Database) -> None:
+def test_postgres_runs_on_the_loop_thread_and_sqlite_on_a_worker(db: Database) -> None:
+    ApprovalStore(db).create(thread_id="t", run_id="r", tool_name="x", id="a1")
+    ThreadRecording.seen = []
+
+    async def scenario() -> int:
+        async with AsyncThreadRecording(db) as approvals:
+            await approvals.get("a1")
+        return threading.get_ident()
+
+    loop_thread = run(scenario())
+    if db.dialect == "postgres":  # natively async: no thread hop
+        assert ThreadRecording.seen == [loop_thread]
+    else:
+        assert ThreadRecording.seen and ThreadRecording.seen[0] != loop_thread
+
+
+def test_approval_and_clarification_methods(db: Database) -> None:
     async def scenario() -> None:
         async with AsyncApprovalStore(db) as approvals:
-            created = await approvals.create(
-                thread_id="t1", run_id="r1", tool_name="shell", tenant_id="acme", id="a1"
-            )
-            await approvals.create(thread_id="t1", run_id="r1", tool_name="mail", id="a2",
-                                   expires_at=created.created_at - timedelta(seconds=1))
-            assert await approvals.get("a1") == created
-            assert [a.id for a in await approvals.list_by_thread("t1")] in (
-                ["a2", "a1"], ["a1", "a2"])
-            assert [a.id for a in await approvals.list_by_tenant("acme")] == ["a1"]
+            made = await approvals.create(thread_id="t", run_id="r", tool_name="x", id="a1")
+            assert await approvals.get("a1") == made
             assert [a.id for a in await approvals.list_pending()] == ["a1"]
-            resolved = await approvals.resolve("a1", status="approved", resolved_by="bob")
-            assert resolved.status is ApprovalStatus.APPROVED
-            assert [a.id for a in await approvals.list_by_status("approved")] == ["a1"]
-            assert await approvals.expire_stale() == 1
-            assert (await approvals.now()).tzinfo is not None
-
-    run(scenario())
-
-
-def test_clarification_twin_methods(db: Database) -> None:
-    async def scenario() -> None:
+            done = await approvals.resolve("a1", status="approved", resolved_by="bob")
+            assert done.status is ApprovalStatus.APPROVED
         async with AsyncClarificationStore(db) as clarifications:
-            asked = await clarifications.create("which branch?", context="deploy", id="c1")
-            await clarifications.create("which region?", id="c2")
-            assert await clarifications.get("c1") == asked
-            assert (await clarifications.find_pending_by_question("which branch?")) == asked
-            assert [c.id for c in await clarifications.list_pending()] == ["c1", "c2"]
-            assert (await clarifications.answer("c1", "main")).answer == "main"
-            assert (await clarifications.expire("c2")).status.value == "expired"
-            assert await clarifications.expire_older_than(timedelta(0)) == 0
-            assert await clarifications.list_pending() == []
+            asked = await clarifications.create(question="which file?")
+            answered = await clarifications.answer(asked.id, "a.txt")
+            assert answered.answer == "a.txt"
 
     run(scenario())
 
@@ -158,52 +148,28 @@ def test_clarification_twin_methods(db: Database) -> None:
 def test_errors_propagate_unchanged(db: Database) -> None:
     async def scenario() -> None:
         async with AsyncApprovalStore(db) as approvals:
+            with pytest.raises(NotFound):
+                await approvals.get("missing")
+            with pytest.raises(InvalidInput):
+                await approvals.create(thread_id="", run_id="r", tool_name="x")
             await approvals.create(thread_id="t", run_id="r", tool_name="x", id="a1")
-            await approvals.resolve("a1", status="rejected", resolved_by="bob")
-            cases: list[tuple[type[GenieRepoError], Awaitable[Any]]] = [
-                (NotFound, approvals.get("missing")),
-                (Conflict, approvals.resolve("a1", status="approved", resolved_by="eve")),
-                (Conflict, approvals.create(thread_id="t", run_id="r", tool_name="x", id="a1")),
-                (InvalidInput, approvals.resolve("a1", status="maybe", resolved_by="eve")),
-                (InvalidInput, approvals.list_pending(limit=0)),
-            ]
-            for error, call in cases:
-                with pytest.raises(error) as caught:
-                    await call
-                assert type(caught.value) is error
+            with pytest.raises(Conflict):
+                await approvals.create(thread_id="t", run_id="r", tool_name="x", id="a1")
 
     run(scenario())
 
 
-def test_wrap_shares_a_store_and_leaves_it_to_its_owner(db: Database) -> None:
-    store = ApprovalStore(db)
-    store.create(thread_id="t", run_id="r", tool_name="x", id="a1")
+def test_constructor_options_reach_the_store(db: Database) -> None:
+    clock = FakeClock()
 
     async def scenario() -> Approval:
-        async with AsyncApprovalStore.wrap(store, max_workers=1) as approvals:
-            assert approvals.store is store
-            approval: Approval = await approvals.get("a1")
-            return approval
+        async with AsyncApprovalStore(db, clock=clock) as approvals:
+            return await approvals.create(thread_id="t", run_id="r", tool_name="x")
 
-    assert run(scenario()) == store.get("a1")
-    with pytest.raises(TypeError):
-        AsyncApprovalStore.wrap(ClarificationStore(db))
+    assert run(scenario()).created_at == clock.now
 
 
-def test_constructor_options_reach_the_store_and_the_pool(db: Database) -> None:
-    moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-    async def scenario() -> Approval:
-        async with AsyncApprovalStore(db, clock=lambda: moment, max_workers=2) as approvals:
-            created: Approval = await approvals.create(thread_id="t", run_id="r", tool_name="x")
-            return created
-
-    assert run(scenario()).created_at == moment
-    with pytest.raises(ValueError, match="max_workers"):
-        AsyncApprovalStore(db, max_workers=0)
-
-
-def test_a_closed_twin_refuses_calls(db: Database) -> None:
+def test_a_closed_async_store_refuses_calls(db: Database) -> None:
     async def scenario() -> None:
         approvals = AsyncApprovalStore(db)
         await approvals.aclose()
@@ -214,25 +180,106 @@ def test_a_closed_twin_refuses_calls(db: Database) -> None:
     run(scenario())
 
 
+def test_a_store_built_for_the_async_path_still_works_from_a_plain_thread(db: Database) -> None:
+    """A store's own background threads (summaries, auto memories) call it synchronously."""
+    async def scenario() -> Approval:
+        async with AsyncApprovalStore(db) as approvals:
+            await approvals.create(thread_id="t", run_id="r", tool_name="x", id="a1")
+            return await asyncio.to_thread(approvals.store.get, "a1")
+
+    assert run(scenario()).id == "a1"
+
+
 def test_async_open_database(config: Config) -> None:
-    async def scenario() -> ApprovalStatus:
+    async def scenario() -> str:
         database = await aio.open_database(config)
         try:
             async with AsyncApprovalStore(database) as approvals:
-                created: Approval = await approvals.create(thread_id="t", run_id="r", tool_name="x")
-                return created.status
+                made = await approvals.create(thread_id="t", run_id="r", tool_name="x")
+                return (await approvals.get(made.id)).id
         finally:
-            database.close()
+            await aio.aclose_database(database)
 
-    assert run(scenario()) is ApprovalStatus.PENDING
+    assert run(scenario())
 
 
-# -- concurrency -------------------------------------------------------------------------------
+# -- transactions -------------------------------------------------------------------------------
+
+
+def test_an_async_transaction_commits_or_rolls_back_as_a_whole(db: Database) -> None:
+    key = SessionKey(app_name="app", user_id="u", session_id="s")
+
+    async def scenario() -> None:
+        async with AsyncSessionStore(db) as sessions, AsyncApprovalStore(db) as approvals:
+            await sessions.create_session(key)
+            async with transaction(db):
+                await approvals.create(thread_id="t", run_id="r", tool_name="x", id="kept")
+                await sessions.update_session_state(key, {"step": 1})
+            with pytest.raises(RuntimeError):
+                async with transaction(db):
+                    await approvals.create(thread_id="t", run_id="r", tool_name="x", id="gone")
+                    await sessions.update_session_state(key, {"step": 2})
+                    raise RuntimeError("boom")
+
+    run(scenario())
+    approvals = ApprovalStore(db)
+    assert approvals.get("kept").id == "kept"
+    with pytest.raises(NotFound):
+        approvals.get("gone")
+    assert SessionStore(db).get_session(key).state == {"step": 1}
+
+
+def test_nested_async_transactions_are_savepoints(db: Database) -> None:
+    async def scenario() -> None:
+        async with AsyncApprovalStore(db) as approvals, transaction(db):
+            await approvals.create(thread_id="t", run_id="r", tool_name="x", id="outer")
+            with pytest.raises(ValueError):
+                async with transaction(db):
+                    await approvals.create(thread_id="t", run_id="r", tool_name="x", id="inner")
+                    raise ValueError
+            with pytest.raises(Conflict):  # a failed statement in a savepoint undoes only it
+                async with transaction(db):
+                    await approvals.create(thread_id="t", run_id="r", tool_name="x", id="outer")
+            await approvals.create(thread_id="t", run_id="r", tool_name="x", id="after")
+
+    run(scenario())
+    assert {a.id for a in ApprovalStore(db).list_by_thread("t")} == {"outer", "after"}
+
+
+def test_another_task_never_joins_a_transaction(db: Database) -> None:
+    async def scenario() -> None:
+        approvals = AsyncApprovalStore(db)
+        opened, checked = asyncio.Event(), asyncio.Event()
+
+        async def writer() -> None:
+            with pytest.raises(RuntimeError):
+                async with transaction(db):
+                    await approvals.create(thread_id="t", run_id="r", tool_name="x", id="tx")
+                    opened.set()
+                    await checked.wait()
+                    raise RuntimeError("roll back")
+
+        async def outsider() -> None:
+            await opened.wait()
+            # outside the transaction: its uncommitted row is invisible, and this write is
+            # not rolled back with it (SQLite: it waits for the writer's lock, then commits)
+            assert await approvals.list_by_thread("t") == []
+            checked.set()
+            await approvals.create(thread_id="t", run_id="r", tool_name="x", id="outside")
+
+        await asyncio.gather(writer(), outsider())
+        await approvals.aclose()
+
+    run(scenario())
+    assert [a.id for a in ApprovalStore(db).list_by_thread("t")] == ["outside"]
+
+
+# -- concurrency ---------------------------------------------------------------------------------
 
 
 def test_fifty_concurrent_resolves_exactly_one_wins(db: Database) -> None:
     async def scenario() -> list[Any]:
-        async with AsyncApprovalStore(db, max_workers=8) as approvals:
+        async with AsyncApprovalStore(db) as approvals:
             await approvals.create(thread_id="t", run_id="r", tool_name="x", id="a1")
             return await asyncio.gather(
                 *(approvals.resolve("a1", status="approved", resolved_by=f"user{i}")
@@ -246,7 +293,37 @@ def test_fifty_concurrent_resolves_exactly_one_wins(db: Database) -> None:
     assert all(isinstance(r, Conflict) for r in results if r is not winners[0])
 
 
-def test_one_twin_used_from_two_event_loops_in_two_threads(db: Database) -> None:
+def test_a_thousand_concurrent_tasks_on_a_small_pool(make_config: Any) -> None:
+    """PostgreSQL with a pool of 10 (and SQLite's worker): no error, no deadlock, all done."""
+    for dialect in ("postgres", "sqlite"):
+        config = make_config(dialect)
+        database = aio_database(config, max_size=10)
+        try:
+            async def scenario(db: Database = database) -> int:
+                async with AsyncShortMemoryStore(db) as memory:
+                    wins = await asyncio.gather(*(
+                        memory.set_if_absent("dedup", f"k{i % 250}", "v", timedelta(hours=1))
+                        for i in range(1000)
+                    ))
+                    values = await asyncio.gather(*(
+                        memory.get("dedup", f"k{i}") for i in range(250)))
+                assert values == ["v"] * 250
+                return sum(wins)
+
+            assert run(scenario()) == 250
+        finally:
+            database.close()
+
+
+def aio_database(config: Config, *, max_size: int) -> Database:
+    from dataclasses import replace
+
+    from genie_repo import open_database
+
+    return open_database(replace(config, pool=replace(config.pool, max_size=max_size)))
+
+
+def test_one_async_store_used_from_two_event_loops_in_two_threads(db: Database) -> None:
     approvals = AsyncApprovalStore(db)
     start = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -258,6 +335,7 @@ def test_one_twin_used_from_two_event_loops_in_two_threads(db: Database) -> None
         await asyncio.gather(*(approvals.resolve(i, status="approved", resolved_by="b")
                                for i in ids))
         assert {a.id for a in await approvals.list_by_thread(f"t{thread}")} == set(ids)
+        await db.async_runner().aclose()
 
     def thread_main(thread: int) -> None:
         try:
@@ -271,15 +349,14 @@ def test_one_twin_used_from_two_event_loops_in_two_threads(db: Database) -> None
         thread.start()
     for thread in threads:
         thread.join()
-    run(approvals.aclose())
     assert errors == []
     assert len(ApprovalStore(db).list_by_status("approved")) == 40
 
 
 class WriteLock:
-    """Another connection holding the write lock the twin's next write must wait for.
+    """Another connection holding the write lock the async store's next write must wait for.
 
-    A watchdog releases it after a while, so a twin that wrongly blocked the event loop makes
+    A watchdog releases it after a while, so a store that wrongly blocked the event loop makes
     the test fail instead of hang (PostgreSQL row locks have no timeout)."""
 
     def __init__(self, config: Config) -> None:
@@ -335,50 +412,89 @@ def test_the_event_loop_keeps_running_while_a_call_waits_on_a_lock(
     assert beats == 20 and resolved.status is ApprovalStatus.APPROVED
 
 
-class SignallingStore(ApprovalStore):
-    """Tells the test when a resolve has reached the worker."""
+# -- cancellation -------------------------------------------------------------------------------
 
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
-        self.started = threading.Event()
+
+class Signalling(ApprovalStore):
+    """Tells the test when a resolve has started."""
+
+    started = threading.Event()
 
     def resolve(self, approval_id: str, **kwargs: Any) -> Approval:
-        self.started.set()
+        type(self).started.set()
         return super().resolve(approval_id, **kwargs)
 
 
-def test_cancelled_await_neither_stops_a_started_call_nor_runs_a_queued_one(
-    db: Database, config: Config
+class AsyncSignalling(AsyncApprovalStore):
+    store_class = Signalling
+
+
+async def _cancel(task: asyncio.Future[Any]) -> None:
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+def test_sqlite_cancelled_await_neither_stops_a_started_call_nor_runs_a_queued_one(
+    make_config: Any,
 ) -> None:
-    store = SignallingStore(db)
+    config = make_config("sqlite")
+    from genie_repo import open_database
+
+    db = open_database(config)
+    store = ApprovalStore(db)
     store.create(thread_id="t", run_id="r", tool_name="x", id="a1")
     store.create(thread_id="t", run_id="r", tool_name="x", id="a2")
-
-    async def cancel(task: asyncio.Future[Any]) -> None:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+    Signalling.started = threading.Event()
 
     async def scenario() -> None:
-        approvals = AsyncApprovalStore.wrap(store, max_workers=1)
+        approvals = AsyncSignalling(db)
         with WriteLock(config) as lock:
             started = asyncio.ensure_future(
                 approvals.resolve("a1", status="approved", resolved_by="bob"))
-            await asyncio.to_thread(store.started.wait)  # a1 is in the worker, on the lock
+            await asyncio.to_thread(Signalling.started.wait)  # a1 runs, waiting on the lock
             queued = asyncio.ensure_future(
                 approvals.resolve("a2", status="approved", resolved_by="bob"))
             await asyncio.sleep(0)
-            await cancel(started)
-            await cancel(queued)
+            await _cancel(started)
+            await _cancel(queued)
             lock.release()
-        await approvals.aclose()  # waits for the started call to finish
+        await approvals.get("a1")  # queued behind the started call: it has finished
 
     run(scenario())
     assert store.get("a1").status is ApprovalStatus.APPROVED  # the started call committed
     assert store.get("a2").status is ApprovalStatus.PENDING  # the queued one never ran
+    db.close()
 
 
-def test_context_variables_reach_the_worker(db: Database) -> None:
+def test_a_cancelled_transaction_rolls_back_whole(db: Database) -> None:
+    """Cancelled mid-transaction (between two writes), nothing of it stays, on both paths."""
+    key = SessionKey(app_name="app", user_id="u", session_id="s")
+    SessionStore(db).create_session(key)
+
+    async def scenario() -> None:
+        sessions = AsyncSessionStore(db)
+        approvals = AsyncApprovalStore(db)
+        wrote, never = asyncio.Event(), asyncio.Event()
+
+        async def work() -> None:
+            async with transaction(db):
+                await approvals.create(thread_id="t", run_id="r", tool_name="x", id="half")
+                await sessions.update_session_state(key, {"half": True})
+                wrote.set()
+                await never.wait()
+
+        task = asyncio.ensure_future(work())
+        await wrote.wait()
+        await _cancel(task)
+        await sessions.aclose()
+
+    run(scenario())
+    assert ApprovalStore(db).list_by_thread("t") == []
+    assert SessionStore(db).get_session(key).state == {}
+
+
+def test_context_variables_reach_the_store_code(db: Database) -> None:
     request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
     seen: list[str] = []
 
@@ -387,11 +503,13 @@ def test_context_variables_reach_the_worker(db: Database) -> None:
             seen.append(request_id.get())
             return super().get(approval_id)
 
-    store = Recording(db)
-    store.create(thread_id="t", run_id="r", tool_name="x", id="a1")
+    class AsyncRecording(AsyncApprovalStore):
+        store_class = Recording
+
+    ApprovalStore(db).create(thread_id="t", run_id="r", tool_name="x", id="a1")
 
     async def scenario() -> None:
-        async with AsyncApprovalStore.wrap(store) as approvals:
+        async with AsyncRecording(db) as approvals:
             request_id.set("req-7")
             await approvals.get("a1")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import psycopg_pool
@@ -24,7 +24,7 @@ from genie_repo.db.calls import (
     prepare,
     single_row,
 )
-from genie_repo.db.protocol import Dialect, Params, Row
+from genie_repo.db.protocol import AsyncRunner, Dialect, Params, Row
 from genie_repo.errors import (
     Conflict,
     GenieRepoError,
@@ -34,6 +34,9 @@ from genie_repo.errors import (
 )
 from genie_repo.queries import Query, QueryRegistry
 from genie_repo.timestamps import require_utc
+
+if TYPE_CHECKING:
+    from genie_repo.db.postgres_async import PostgresBridge
 
 _TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300", "53400"}
 _SQLSTATE_ERRORS: dict[str, type[GenieRepoError]] = {
@@ -65,11 +68,13 @@ class PostgresDatabase:
             "options": (config.conninfo().get("options", "") + " -c TimeZone=UTC").strip(),
         }
         self._local = threading.local()
-        conninfo = psycopg.conninfo.make_conninfo(config.dsn or "")
+        self._bridge: PostgresBridge | None = None
+        self._connect_kwargs = kwargs
+        self._conninfo = conninfo = psycopg.conninfo.make_conninfo(config.dsn or "")
         try:  # one direct connect first, so a bad DSN or a down server fails now and clearly
             psycopg.connect(conninfo, **kwargs).close()
         except psycopg.Error as exc:
-            error = self._translate(exc, None, check_pool=False)
+            error = self._translated(exc, None, check_pool=False)
             error.message = f"cannot connect to PostgreSQL at {self._display}: {error.message}"
             raise error from None
         self._pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(
@@ -89,6 +94,8 @@ class PostgresDatabase:
 
     def close(self) -> None:
         self._pool.close()
+        if self._bridge is not None:
+            self._bridge.close()
 
     # -- connections and transactions ----------------------------------------------------------
 
@@ -103,7 +110,7 @@ class PostgresDatabase:
             with self._pool.connection() as conn:
                 yield conn
         except psycopg_pool.PoolTimeout as exc:
-            raise self._translate(exc, None) from None
+            raise self._translated(exc, None) from None
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[PostgresDatabase]:
@@ -117,7 +124,7 @@ class PostgresDatabase:
                         conn.execute("SET TRANSACTION READ ONLY")
                     yield self
             except psycopg.Error as exc:
-                raise self._translate(exc, None) from exc
+                raise self._translated(exc, None) from exc
             finally:
                 self._local.conn = outer
 
@@ -145,7 +152,7 @@ class PostgresDatabase:
                     cursor.executemany(query.sql, prepared)
                     return max(cursor.rowcount, 0)
             except (psycopg.Error, UnicodeEncodeError) as exc:
-                raise self._translate(exc, query) from exc
+                raise self._translated(exc, query) from exc
 
     def fetch_one(self, name: str, params: Params | None = None) -> Row | None:
         query = self.registry[name]
@@ -166,7 +173,7 @@ class PostgresDatabase:
             try:
                 return cursor.fetchall()
             except psycopg.Error as exc:
-                raise self._translate(exc, query) from exc
+                raise self._translated(exc, query) from exc
 
     def _run(
         self, conn: psycopg.Connection[Any], query: Query, values: dict[str, Any]
@@ -174,35 +181,48 @@ class PostgresDatabase:
         try:
             return conn.execute(query.sql, values)
         except (psycopg.Error, UnicodeEncodeError) as exc:
-            raise self._translate(exc, query) from exc
+            raise self._translated(exc, query) from exc
 
-    def _translate(
+    def async_runner(self) -> AsyncRunner:
+        """The async path: this database's store code run on the event loop, its statements
+        awaited on a psycopg AsyncConnectionPool (one per event loop, opened on first use)."""
+        if self._bridge is None:
+            from genie_repo.db.postgres_async import PostgresBridge
+
+            self._bridge = PostgresBridge(self)
+        return self._bridge
+
+    def _translated(
         self, exc: BaseException, query: Query | None, *, check_pool: bool = True
     ) -> GenieRepoError:
-        """Map by SQLSTATE (never by message text); scrub the password from the message."""
-        name = query.name if query else None
-        message = f"{type(exc).__name__}: {exc}"
-        if self._password:
-            message = message.replace(self._password, "***")
-        if isinstance(exc, UnicodeError):
-            return InvalidInput(f"text is not valid Unicode ({exc})", query=name,
-                                dialect="postgres")
-        if isinstance(exc, psycopg_pool.PoolTimeout):
-            return TransientError(f"no database connection free in time: {message}",
-                                  query=name, dialect="postgres")
-        sqlstate = getattr(exc, "sqlstate", None)
-        error: type[GenieRepoError] = GenieRepoError
-        if sqlstate in _SQLSTATE_ERRORS:
-            error = _SQLSTATE_ERRORS[sqlstate]
-        elif sqlstate and (sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")):
-            error = TransientError
-        elif sqlstate and sqlstate.startswith(("22", "54")):
-            # 22: data exception (bad value, out of range, bad encoding); 54: a value over a
-            # server limit, e.g. a key too large for its btree index (psycopg raises these as
-            # OperationalError, which must not make them look transient).
-            error = InvalidInput
-        elif isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
-            error = TransientError  # no SQLSTATE: the connection itself failed
-        if error is TransientError and check_pool:
+        error = translate(exc, query, self._password)
+        if isinstance(error, TransientError) and check_pool:
             self._pool.check()  # drop the other dead idle connections now
-        return error(message, query=name, dialect="postgres", code=sqlstate)
+        return error
+
+
+def translate(exc: BaseException, query: Query | None, password: str | None) -> GenieRepoError:
+    """Map by SQLSTATE (never by message text); scrub the password from the message."""
+    name = query.name if query else None
+    message = f"{type(exc).__name__}: {exc}"
+    if password:
+        message = message.replace(password, "***")
+    if isinstance(exc, UnicodeError):
+        return InvalidInput(f"text is not valid Unicode ({exc})", query=name, dialect="postgres")
+    if isinstance(exc, psycopg_pool.PoolTimeout):
+        return TransientError(f"no database connection free in time: {message}",
+                              query=name, dialect="postgres")
+    sqlstate = getattr(exc, "sqlstate", None)
+    error: type[GenieRepoError] = GenieRepoError
+    if sqlstate in _SQLSTATE_ERRORS:
+        error = _SQLSTATE_ERRORS[sqlstate]
+    elif sqlstate and (sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")):
+        error = TransientError
+    elif sqlstate and sqlstate.startswith(("22", "54")):
+        # 22: data exception (bad value, out of range, bad encoding); 54: a value over a
+        # server limit, e.g. a key too large for its btree index (psycopg raises these as
+        # OperationalError, which must not make them look transient).
+        error = InvalidInput
+    elif isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        error = TransientError  # no SQLSTATE: the connection itself failed
+    return error(message, query=name, dialect="postgres", code=sqlstate)

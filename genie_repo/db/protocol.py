@@ -7,15 +7,17 @@ dialect. JSON columns come back as text in both dialects; the store decodes them
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
-from typing import Any, Literal, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar
 
 from genie_repo.queries import Kind, QueryRegistry
 
 Dialect = Literal["sqlite", "postgres"]
 Row = dict[str, Any]
 Params = Mapping[str, Any]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # Which query kinds each verb may run: a mismatch is a programming error caught at the call.
 VERB_KINDS: dict[str, frozenset[Kind]] = {
@@ -60,6 +62,30 @@ class Database(Executor, Protocol):
         """Commit on success, roll back on any exception; nested calls are savepoints."""
         ...
 
+    def async_runner(self) -> AsyncRunner:
+        """How this database's store code runs for async callers (one per database)."""
+        ...
+
     def close(self) -> None: ...
+
+
+class AsyncRunner(Protocol):
+    """Runs synchronous store code for async callers without blocking the event loop:
+    on PostgreSQL on the loop itself (statements awaited natively), on SQLite on a worker."""
+
+    @property
+    def database(self) -> Database:
+        """The database the async stores' code runs against."""
+        ...
+
+    async def run(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `function(*args, **kwargs)` and await its result."""
+        ...
+
+    def async_transaction(self, *, readonly: bool = False) -> AbstractAsyncContextManager[None]:
+        """A transaction shared by the async store calls of the task that opened it."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 

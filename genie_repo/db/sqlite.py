@@ -26,6 +26,7 @@ from genie_repo.db.calls import (
     single_row,
 )
 from genie_repo.db.protocol import Dialect, Params, Row
+from genie_repo.db.sqlite_worker import SqliteWorker
 from genie_repo.errors import (
     Conflict,
     GenieRepoError,
@@ -41,7 +42,7 @@ _DECLTYPE_CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "BOOLEAN": bool,
 }
 _SYNCHRONOUS = {"normal": "PRAGMA synchronous=NORMAL", "full": "PRAGMA synchronous=FULL"}
-_Shape = tuple[list[str], list[tuple[int, Callable[[Any], Any]]]]
+_Shape = tuple[list[str], list[tuple[str, Callable[[Any], Any]]]]
 _CONSTRAINT_ERRORS: dict[int, type[GenieRepoError]] = {
     apsw.SQLITE_CONSTRAINT_FOREIGNKEY: NotFound,
     apsw.SQLITE_CONSTRAINT_UNIQUE: Conflict,
@@ -86,6 +87,7 @@ class SqliteDatabase:
         self._lock = threading.Lock()
         self._shapes: dict[str, _Shape] = {}
         self._closed = False
+        self._worker: SqliteWorker | None = None
         create_private_file(self.path)
         self._connection()  # open now: a bad path fails at open, not at first query
 
@@ -115,8 +117,17 @@ class SqliteDatabase:
         weakref.finalize(self._local.reaper, _close_connection, conn, self._connections, self._lock)
         return conn
 
+    def async_runner(self) -> SqliteWorker:
+        """The async path: store calls run whole on this database's worker thread."""
+        with self._lock:
+            if self._worker is None:
+                self._worker = SqliteWorker(self)
+            return self._worker
+
     def close(self) -> None:
         """Close every thread's connection; later calls raise."""
+        if self._worker is not None:
+            self._worker.close()
         self._closed = True
         with self._lock:
             connections = list(self._connections)
@@ -169,97 +180,98 @@ class SqliteDatabase:
 
     def execute(self, name: str, params: Params | None = None) -> int:
         query = self.registry[name]
-        conn = self._connection()
-        self._run(conn, query, "execute", params)
+        values = prepare(query, "execute", params, to_sqlite_text)
+        conn = self._current()
+        try:
+            conn.execute(query.sql, values)
+        except (apsw.Error, UnicodeEncodeError, OverflowError) as exc:
+            raise _translate(exc, query) from exc
         return int(conn.changes())
 
     def execute_many(self, name: str, rows: Iterable[Params]) -> int:
         query = self.registry[name]
         check_verb(query, "execute_many")
-        prepared = [prepare(query, "execute_many", r, to_sqlite_text)
-                    for r in rows]
+        prepared = [prepare(query, "execute_many", r, to_sqlite_text) for r in rows]
         if not prepared:
             return 0
-        conn = self._connection()
-        total = 0
+        conn = self._current()
         # Its own transaction, or a part of the caller's (which rolls back as a whole on error).
         with self.transaction() if self._local.depth == 0 else contextlib.nullcontext():
             try:
-                for values in prepared:
-                    conn.execute(query.sql, values)
-                    total += conn.changes()
+                total_before = conn.total_changes()
+                conn.executemany(query.sql, prepared)
+                return int(conn.total_changes() - total_before)
             except (apsw.Error, UnicodeEncodeError, OverflowError) as exc:
                 raise _translate(exc, query) from exc
-        return total
 
     def fetch_one(self, name: str, params: Params | None = None) -> Row | None:
         query = self.registry[name]
-        rows = self._fetch(self._run(self._connection(), query, "fetch_one", params), query)
-        return single_row(query, rows, self.dialect)
+        return single_row(query, self._rows(query, "fetch_one", params), self.dialect)
 
     def fetch_all(self, name: str, params: Params | None = None) -> list[Row]:
-        query = self.registry[name]
-        return self._fetch(self._run(self._connection(), query, "fetch_all", params), query)
+        return self._rows(self.registry[name], "fetch_all", params)
 
     def fetch_value(self, name: str, params: Params | None = None) -> Any:
         query = self.registry[name]
-        cursor = self._run(self._connection(), query, "fetch_value", params)
+        values = prepare(query, "fetch_value", params, to_sqlite_text)
         try:
+            cursor = self._current().execute(query.sql, values)
+            shape = self._shapes.get(query.sql) or self._shape(cursor, query)
             first = next(cursor, None)
             if first is None:
                 return None
-            _, converters = self._shape(cursor, query)
-            value = first[0]
             cursor.close()
-        except (apsw.Error, UnicodeDecodeError) as exc:
+        except (apsw.Error, UnicodeError, OverflowError) as exc:
             raise _translate(exc, query) from exc
-        if value is not None and converters and converters[0][0] == 0:
+        value = first[0]
+        names, converters = shape
+        if value is not None and converters and converters[0][0] == names[0]:
             value = converters[0][1](value)
         return value
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _run(
-        self, conn: apsw.Connection, query: Query, verb: str, params: Params | None
-    ) -> apsw.Cursor:
+    def _current(self) -> apsw.Connection:
+        """This thread's connection (the common case is one attribute read)."""
+        try:
+            return self._local.conn  # type: ignore[no-any-return]
+        except AttributeError:
+            return self._connection()
+
+    def _rows(self, query: Query, verb: str, params: Params | None) -> list[Row]:
+        """All rows of a query as dicts, TIMESTAMP and BOOLEAN columns converted."""
         values = prepare(query, verb, params, to_sqlite_text)
         try:
-            return conn.execute(query.sql, values)
-        except (apsw.Error, UnicodeEncodeError, OverflowError) as exc:
-            raise _translate(exc, query) from exc
-
-    def _fetch(self, cursor: apsw.Cursor, query: Query) -> list[Row]:
-        """All rows as dicts, TIMESTAMP and BOOLEAN columns converted."""
-        try:
-            first = next(cursor, None)
-            if first is None:
-                return []
-            names, converters = self._shape(cursor, query)
-            rows = [first, *cursor.fetchall()]
-        except (apsw.Error, UnicodeDecodeError) as exc:
+            cursor = self._current().execute(query.sql, values)
+            names, converters = self._shapes.get(query.sql) or self._shape(cursor, query)
+            rows = cursor.fetchall()
+        except (apsw.Error, UnicodeError, OverflowError) as exc:
             raise _translate(exc, query) from exc
         if not converters:
             return [dict(zip(names, row, strict=False)) for row in rows]
         out = []
         for row in rows:
-            values = list(row)
-            for i, convert in converters:
-                if values[i] is not None:
-                    values[i] = convert(values[i])
-            out.append(dict(zip(names, values, strict=False)))
+            record = dict(zip(names, row, strict=False))
+            for column, convert in converters:
+                value = record[column]
+                if value is not None:
+                    record[column] = convert(value)
+            out.append(record)
         return out
 
     def _shape(self, cursor: apsw.Cursor, query: Query) -> _Shape:
-        """Column names and converters of a query's result (read once, while it runs)."""
-        shape = self._shapes.get(query.sql)
-        if shape is None:
+        """Column names and converters of a query's result, read once from a running cursor
+        (a statement that returns no rows has no description: its shape is not kept)."""
+        try:
             description = cursor.get_description()
-            shape = (
-                [d[0] for d in description],
-                [(i, _DECLTYPE_CONVERTERS[d[1].upper()]) for i, d in enumerate(description)
-                 if d[1] and d[1].upper() in _DECLTYPE_CONVERTERS],
-            )
-            self._shapes[query.sql] = shape
+        except apsw.ExecutionCompleteError:
+            return ([], [])
+        shape: _Shape = (
+            [d[0] for d in description],
+            [(d[0], _DECLTYPE_CONVERTERS[d[1].upper()]) for d in description
+             if d[1] and d[1].upper() in _DECLTYPE_CONVERTERS],
+        )
+        self._shapes[query.sql] = shape
         return shape
 
 

@@ -19,6 +19,7 @@ from genie_repo import (
     open_database,
 )
 from genie_repo.db import Database
+from tests.api import Builder
 from tests.clock import FakeClock
 
 
@@ -28,8 +29,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def store(db: Database, clock: FakeClock) -> ApprovalStore:
-    return ApprovalStore(db, clock=clock)
+def store(db: Database, clock: FakeClock, build: Builder) -> ApprovalStore:
+    return build(ApprovalStore, db, clock=clock)
 
 
 def new(store: ApprovalStore, **kwargs: Any) -> Any:

@@ -10,6 +10,7 @@ import pytest
 
 from genie_repo import ClarificationStore, ClarifyStatus, Conflict, InvalidInput, NotFound
 from genie_repo.db import Database
+from tests.api import Builder
 from tests.clock import FakeClock
 
 
@@ -19,8 +20,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def store(db: Database, clock: FakeClock) -> ClarificationStore:
-    return ClarificationStore(db, clock=clock)
+def store(db: Database, clock: FakeClock, build: Builder) -> ClarificationStore:
+    return build(ClarificationStore, db, clock=clock)
 
 
 def test_ask_and_answer(store: ClarificationStore, clock: FakeClock) -> None:

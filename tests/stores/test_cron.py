@@ -12,6 +12,7 @@ from genie_repo import Conflict, InvalidInput, NotFound
 from genie_repo.db import Database
 from genie_repo.models.cron import CronSource, CronStatus
 from genie_repo.stores.cron import CronStore, cron_task_id, next_run_after
+from tests.api import Builder
 from tests.clock import FakeClock as Clock
 
 T0 = datetime(2026, 1, 5, 10, 0, 30, tzinfo=UTC)  # a Monday, half a minute past 10:00
@@ -25,8 +26,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(db: Database, clock: Clock) -> CronStore:
-    return CronStore(db, clock=clock)
+def store(db: Database, clock: Clock, build: Builder) -> CronStore:
+    return build(CronStore, db, clock=clock)
 
 
 def at(hour: int, minute: int, second: int = 0) -> datetime:

@@ -11,6 +11,7 @@ from genie_repo import InvalidInput
 from genie_repo.config import Config
 from genie_repo.db import Database, open_database
 from genie_repo.stores.short_memory import ShortMemoryStore
+from tests.api import Builder
 from tests.clock import FakeClock as Clock
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -23,8 +24,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(db: Database, clock: Clock) -> ShortMemoryStore:
-    return ShortMemoryStore(db, clock=clock)
+def store(db: Database, clock: Clock, build: Builder) -> ShortMemoryStore:
+    return build(ShortMemoryStore, db, clock=clock)
 
 
 def test_set_then_get(store: ShortMemoryStore) -> None:
