@@ -16,14 +16,14 @@ SDK's own sessions leave to chance is the database's job here:
 - A write whose caller is cancelled still completes, and the cancellation reaches the caller
   only once the outcome is known (as in the SDK's sessions), so a retry never races it.
 
-Database calls run on `genie_repo.aio.AsyncSessionStore`'s workers, never on the event loop.
+Database calls go through `genie_repo.aio.AsyncSessionStore`: natively async on PostgreSQL,
+on the database's worker thread on SQLite; the event loop never waits on the database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -117,12 +117,11 @@ class GenieSession:
             await self._store.aclose()
 
     def close(self) -> None:
-        """`aclose()` for synchronous callers, as the SDK's sessions have `close()`. It may be
-        called from inside a running event loop, so the store is closed on a loop of its own."""
-        closing = threading.Thread(target=asyncio.run, args=(self.aclose(),),
-                                   name="genie-openai-session-close")
-        closing.start()
-        closing.join()
+        """`aclose()` for synchronous callers (the SDK's sessions have `close()`): refuse
+        further calls and close the session's own store. Idempotent."""
+        self._closed = True
+        if self._owns_store:
+            self._store.store.close()
 
     def _check_open(self) -> None:
         if self._closed:

@@ -24,11 +24,22 @@ from genie_repo.stores.sessions import SessionStore
 R = TypeVar("R")
 
 
+@pytest.fixture(autouse=True)
+def loop(db: Database) -> Iterator[asyncio.AbstractEventLoop]:
+    """One event loop per test, as an application has; its async resources closed after."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.run_until_complete(db.async_runner().aclose())
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
 def run(awaitable: Awaitable[R]) -> R:
     async def wait() -> R:
         return await awaitable
 
-    return asyncio.run(wait())
+    return asyncio.get_event_loop().run_until_complete(wait())
 
 
 @pytest.fixture
@@ -268,13 +279,21 @@ def test_another_object_sees_the_same_history(db: Database) -> None:
         reader.close()
 
 
-def test_threads_with_their_own_event_loops(session: GenieSession) -> None:
-    """As the SDK's concurrency check does: each thread runs add_items on a loop of its own."""
-    items = messages(*[f"Message {i}" for i in range(10)])
-    with ThreadPoolExecutor(max_workers=5) as pool:
-        list(pool.map(lambda item: asyncio.run(session.add_items([item])), items))
-    assert sorted(contents(run(session.get_items()))) == sorted(f"Message {i}"
-                                                                for i in range(10))
+def test_threads_with_their_own_event_loops(db: Database, session: GenieSession) -> None:
+    """As the SDK's concurrency check does: threads run add_items, each on a loop of its own."""
+
+    async def add(texts: list[str]) -> None:
+        for text in texts:
+            await session.add_items(messages(text))
+        await db.async_runner().aclose()  # this loop's async resources
+
+    groups = [[f"Message {i}" for i in range(start, 10, 4)] for start in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda texts: asyncio.run(add(texts)), groups))
+    got = contents(run(session.get_items()))
+    assert sorted(got) == sorted(f"Message {i}" for i in range(10))
+    for texts in groups:  # each thread's items in its order
+        assert [text for text in got if text in texts] == texts
 
 
 @pytest.mark.parametrize("operation", ["add", "pop", "clear"])

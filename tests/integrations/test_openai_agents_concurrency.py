@@ -134,6 +134,7 @@ async def _pop_while_writing(
     history = await sessions[0].get_items()
     after = await asyncio.gather(*(pop_until_empty(s) for s in sessions))
     assert await sessions[0].get_items() == []
-    for session in sessions:
+    for session, db in zip(sessions, databases, strict=True):
         await session.aclose()
+        await db.async_runner().aclose()
     return list(during), list(after), history

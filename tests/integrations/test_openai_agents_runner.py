@@ -40,7 +40,7 @@ def reply(text: str, item_id: str) -> ModelStep:
     return ModelStep(output=[assistant_message(text, item_id=item_id)])
 
 
-async def run_turn(how: str, agent: Agent[Any], text: str, session: GenieSession,
+async def run_turn(how: str, agent: Agent[Any], text: str, session: GenieSession, db: Database,
                    **kwargs: Any) -> Any:
     if how == "run":
         return (await Runner.run(agent, text, session=session, **kwargs)).final_output
@@ -49,16 +49,17 @@ async def run_turn(how: str, agent: Agent[Any], text: str, session: GenieSession
         async for _ in streamed.stream_events():
             pass
         return streamed.final_output
-    return await asyncio.to_thread(_run_sync, agent, text, session, kwargs)
+    return await asyncio.to_thread(_run_sync, agent, text, session, db, kwargs)
 
 
-def _run_sync(agent: Agent[Any], text: str, session: GenieSession,
+def _run_sync(agent: Agent[Any], text: str, session: GenieSession, db: Database,
               kwargs: dict[str, Any]) -> Any:
     loop = asyncio.new_event_loop()  # run_sync wants a thread with its own loop
     asyncio.set_event_loop(loop)
     try:
         return Runner.run_sync(agent, text, session=session, **kwargs).final_output
     finally:
+        loop.run_until_complete(db.async_runner().aclose())  # this loop's async resources
         loop.close()
         asyncio.set_event_loop(None)
 
@@ -87,14 +88,15 @@ def test_three_turns_across_a_new_session_object(db: Database, how: str) -> None
 
     async def scenario() -> None:
         first = GenieSession("trip", db)
-        assert await run_turn(how, agent, "Capital of France?", first) == "Paris"
-        assert await run_turn(how, agent, "Weather there?", first) == "It is sunny"
+        assert await run_turn(how, agent, "Capital of France?", first, db) == "Paris"
+        assert await run_turn(how, agent, "Weather there?", first, db) == "It is sunny"
         await first.aclose()
         second = GenieSession("trip", db)  # a restart: nothing held in memory
-        final = await run_turn(how, agent, "What did I ask first?", second)
+        final = await run_turn(how, agent, "What did I ask first?", second, db)
         assert final == "You asked about Paris"
         stored = await second.get_items()
         await second.aclose()
+        await db.async_runner().aclose()
         assert payload_texts(stored) == [
             "user:Capital of France?", "assistant:Paris",
             "user:Weather there?", "function_call:c1", "function_call_output:c1",
@@ -120,19 +122,20 @@ def test_run_config_session_limit(db: Database, how: str) -> None:
     async def scenario() -> None:
         session = GenieSession("limits", db, session_settings=SessionSettings(limit=100))
         for i in (1, 2, 3):
-            await run_turn(how, agent, f"Message {i}", session)
+            await run_turn(how, agent, f"Message {i}", session, db)
         assert len(await session.get_items()) == 6
-        await run_turn(how, agent, "Message 4", session,
+        await run_turn(how, agent, "Message 4", session, db,
                        run_config=RunConfig(session_settings=SessionSettings(limit=2)))
         assert model.last_call is not None
         assert payload_texts(model.last_call.input) == [
             "user:Message 3", "assistant:Reply 3", "user:Message 4"]
-        await run_turn(how, agent, "Message 5", session,
+        await run_turn(how, agent, "Message 5", session, db,
                        run_config=RunConfig(session_settings=SessionSettings(limit=0)))
         assert payload_texts(model.last_call.input) == ["user:Message 5"]
-        await run_turn(how, agent, "Message 6", session)  # the session's own limit (100)
+        await run_turn(how, agent, "Message 6", session, db)  # the session's own limit (100)
         assert len(model.last_call.input) == 11
         await session.aclose()
+        await db.async_runner().aclose()
 
     asyncio.run(scenario())
 
@@ -145,6 +148,7 @@ def test_sessions_show_lists_the_conversation(db: Database) -> None:
         session = GenieSession("greeting", db, app_name="shop", user_id="bob")
         await Runner.run(agent, "Hi", session=session)
         await session.aclose()
+        await db.async_runner().aclose()
 
     asyncio.run(scenario())
     stored = SessionStore(db).get_session(SessionKey("shop", "bob", "greeting"))
