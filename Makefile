@@ -2,7 +2,7 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS ?= test,dev,langgraph,trpc,adk,bench
+EXTRAS ?= test,dev,langgraph,trpc,adk,openai-agents,bench
 
 .PHONY: demo test test-fast bench lint clean
 

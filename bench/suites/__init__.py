@@ -11,6 +11,7 @@ from bench.suites import (
     cron,
     langgraph_store,
     memories,
+    openai_agents,
     scale,
     sessions,
     storage,
@@ -27,6 +28,7 @@ def all_benches() -> list[Bench]:
         *approvals.benches(),
         *aio.benches(),
         *adk.benches(),
+        *openai_agents.benches(),
     ]
 
 

@@ -930,6 +930,35 @@ class AsyncSessionStore(AsyncStore[SessionStore]):
         """
         return await self._run(self.store.list_app_sessions, app_name, user_id=user_id)
 
+    async def append_events(
+        self,
+        key: SessionKey,
+        events: Sequence[Event],
+        *,
+        create_session: bool = False,
+    ) -> list[Event]:
+        """Append `events` in order, in one transaction, creating the session first when
+        `create_session` and it is missing (else NotFound, nothing written). Idempotent by
+        event id like append_event: a stored or repeated id is not stored again and its event
+        comes back with the stored seq. Events with a state delta are InvalidInput (use
+        append_event); partial events come back unstored. Pruned to `max_events`.
+        """
+        return await self._run(self.store.append_events, key, events, create_session=create_session)
+
+    async def get_event_payloads(self, key: SessionKey, *, limit: int | None = None) -> str:
+        """The payloads of the session's newest `limit` events (all when None) as one JSON
+        array text in sequence order, read in one statement, so a caller decodes a whole
+        history with one `json.loads`. Payloads are spliced verbatim: they must be JSON texts.
+        '[]' for an empty or missing session.
+        """
+        return await self._run(self.store.get_event_payloads, key, limit=limit)
+
+    async def pop_event(self, key: SessionKey) -> Event | None:
+        """Delete and return the session's newest event, atomically (two concurrent pops never
+        return the same event); None when the session has no events or is missing.
+        """
+        return await self._run(self.store.pop_event, key)
+
 
 class AsyncShortMemoryStore(AsyncStore[ShortMemoryStore]):
     """Async twin of ShortMemoryStore.

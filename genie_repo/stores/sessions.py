@@ -49,7 +49,7 @@ from genie_repo.stores.sessions_state import (
     with_seq,
 )
 from genie_repo.stores.sessions_summaries import SummaryPool
-from genie_repo.timestamps import require_utc, utc_now
+from genie_repo.timestamps import require_utc, to_sqlite_text, utc_now
 
 if TYPE_CHECKING:  # only for the annotation: sessions never import the checkpoint store
     from genie_repo.stores.checkpoints import CheckpointStore
@@ -97,6 +97,9 @@ class SessionStore(Store):
         "sessions.append_event_at_seq",
         "sessions.list_app_sessions",
         "sessions.list_app_user_states",
+        "sessions.append_events",
+        "sessions.get_event_payloads",
+        "sessions.pop_event",
     )
     # create_session with a UserKey mints a new id, so it is not retried; appends are
     # idempotent by event id, state writes are upserts of the same values.
@@ -107,6 +110,7 @@ class SessionStore(Store):
         "delete_user_state", "list_user_states", "put_summary", "get_summary_text",
         "lock_session", "replace_event_payloads", "delete_events", "delete_stale_sessions",
         "append_event_at_seq", "list_app_sessions",
+        "append_events", "get_event_payloads",
     })
 
     def __init__(
@@ -620,6 +624,55 @@ class SessionStore(Store):
             for row in rows
         ]
 
+    # -- event batches (the OpenAI Agents SDK session's needs) --------------------------------
+
+    def append_events(
+        self, key: SessionKey, events: Sequence[Event], *, create_session: bool = False
+    ) -> list[Event]:
+        """Append `events` in order, in one transaction, creating the session first when
+        `create_session` and it is missing (else NotFound, nothing written). Idempotent by
+        event id like append_event: a stored or repeated id is not stored again and its event
+        comes back with the stored seq. Events with a state delta are InvalidInput (use
+        append_event); partial events come back unstored. Pruned to `max_events`."""
+        params = _key_params(key)
+        batch = _event_batch(events)
+        firsts: dict[str, Event] = {}
+        for event in batch:
+            if not event.partial:
+                firsts.setdefault(event.id, event)
+        distinct = list(firsts.values())
+        if not distinct and not create_session:
+            return batch
+        params.update(now=self.now(), max_events=self.max_events or 0,
+                      create_session=create_session)
+        params["events"] = _encode_events(distinct)
+        with self._append_transaction():
+            rows = self.db.fetch_all("sessions.append_events", params)
+        if distinct and not rows[0]["session_exists"]:
+            raise NotFound(f"session {_describe(params)} not found")
+        seqs = {event.id: row["seq"] for event, row in zip(distinct, rows, strict=True)}
+        return [event if event.partial else _with_stored_seq(event, seqs[event.id])
+                for event in batch]
+
+    def get_event_payloads(self, key: SessionKey, *, limit: int | None = None) -> str:
+        """The payloads of the session's newest `limit` events (all when None) as one JSON
+        array text in sequence order, read in one statement, so a caller decodes a whole
+        history with one `json.loads`. Payloads are spliced verbatim: they must be JSON texts.
+        '[]' for an empty or missing session."""
+        if limit is not None:
+            check_limit(limit, maximum=2**31)
+        row = self.db.fetch_one("sessions.get_event_payloads",
+                                {**_key_params(key), "limit": limit})
+        return "[]" if row is None else str(row["payloads"])
+
+    def pop_event(self, key: SessionKey) -> Event | None:
+        """Delete and return the session's newest event, atomically (two concurrent pops never
+        return the same event); None when the session has no events or is missing."""
+        row = self.db.fetch_one("sessions.pop_event", _key_params(key))
+        return None if row is None else event_from_row(row)
+
+
+
 
 _SESSION_FIELDS = frozenset(Session.model_fields)
 
@@ -633,7 +686,6 @@ def _listed_session(values: dict[str, Any]) -> Session:
     object.__setattr__(session, "__pydantic_extra__", None)
     object.__setattr__(session, "__pydantic_private__", None)
     return session
-
 
 def _by_seq(event: Event) -> int:
     return event.seq or 0
@@ -667,3 +719,36 @@ def _seq(after_seq: object) -> int:
 
 def _describe(params: Mapping[str, Any]) -> str:
     return f"({params['app_name']!r}, {params['user_id']!r}, {params['session_id']!r})"
+
+
+def _event_batch(events: object) -> list[Event]:
+    if isinstance(events, str | bytes) or not isinstance(events, Sequence):
+        raise InvalidInput("append_events needs a sequence of Events")
+    batch = list(events)
+    for event in batch:
+        if not isinstance(event, Event):
+            raise InvalidInput(f"append_events needs Events, got {type(event).__name__}")
+        if event.state_delta and not event.partial:
+            raise InvalidInput("append_events stores no state deltas: use append_event")
+    return batch
+
+
+def _encode_events(events: Sequence[Event]) -> str:
+    """The JSON array sessions.append_events reads. Timestamps go in the canonical UTC text,
+    which SQLite stores as is and PostgreSQL casts; NUL is refused here, since inside JSON it
+    would reach the database escaped, past the adapter's check."""
+    rows = []
+    for event in events:
+        fields = (event.id, event.invocation_id, event.author, event.filter_key, event.branch,
+                  event.payload)
+        if any("\x00" in text for text in fields):
+            raise InvalidInput("event text may not contain NUL characters")
+        rows.append({"id": event.id, "invocation_id": event.invocation_id,
+                     "author": event.author, "filter_key": event.filter_key,
+                     "branch": event.branch, "timestamp": to_sqlite_text(event.timestamp),
+                     "payload": event.payload})
+    return json.dumps(rows, ensure_ascii=False)
+
+
+def _with_stored_seq(event: Event, seq: int | None) -> Event:
+    return event if seq is None else with_seq(event, seq)

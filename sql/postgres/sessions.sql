@@ -335,3 +335,85 @@ ORDER BY s.updated_at, s.user_id, s.session_id;
 -- The user state of every user of the app (of one user when %(user_id)s is not NULL).
 SELECT user_id, key, value FROM user_states
 WHERE app_name = %(app_name)s AND (%(user_id)s::text IS NULL OR user_id = %(user_id)s);
+
+-- name: append_events :many
+-- Several events (no state deltas) appended in order, in one statement. %(events)s is a JSON
+-- array of {id, invocation_id, author, filter_key, branch, timestamp, payload} with distinct
+-- ids. The events whose id is not stored yet are fresh; the session row is created (when
+-- %(create_session)s) or bumped by the fresh count in one upsert, which takes its lock, so
+-- concurrent appends get consecutive seqs and a new session's first writers never lose each
+-- other's events. Events beyond %(max_events)s (0 keeps all) are pruned. One row per input
+-- event, in input order: whether the session exists and the event's seq (NULL when pruned at
+-- once). Two *concurrent* appends of one new event id store it once; the loser's bump may
+-- leave a seq number unused (order is unaffected).
+WITH batch AS (
+    SELECT e.ord - 1 AS position, e.value ->> 'id' AS event_id,
+           e.value ->> 'invocation_id' AS invocation_id, e.value ->> 'author' AS author,
+           e.value ->> 'filter_key' AS filter_key, e.value ->> 'branch' AS branch,
+           (e.value ->> 'timestamp')::timestamptz AS timestamp, e.value ->> 'payload' AS event_data
+    FROM json_array_elements(%(events)s::json) WITH ORDINALITY AS e(value, ord)
+), fresh AS (
+    SELECT b.*, row_number() OVER (ORDER BY b.position) AS n
+    FROM batch b
+    WHERE NOT EXISTS (SELECT 1 FROM session_events x WHERE x.app_name = %(app_name)s AND x.user_id = %(user_id)s AND x.session_id = %(session_id)s AND x.event_id = b.event_id)
+), total AS (
+    SELECT count(*) AS n FROM fresh
+), created AS (
+    INSERT INTO sessions (app_name, user_id, session_id, created_at, updated_at, last_seq)
+    SELECT %(app_name)s, %(user_id)s, %(session_id)s, %(now)s, %(now)s, total.n FROM total
+    WHERE %(create_session)s
+    ON CONFLICT (app_name, user_id, session_id)
+    DO UPDATE SET last_seq = sessions.last_seq + EXCLUDED.last_seq,
+                  updated_at = EXCLUDED.updated_at
+    RETURNING last_seq
+), bumped AS (
+    UPDATE sessions SET last_seq = last_seq + (SELECT n FROM total), updated_at = %(now)s
+    WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+      AND NOT %(create_session)s
+    RETURNING last_seq
+), newest AS (
+    SELECT last_seq FROM created UNION ALL SELECT last_seq FROM bumped
+), inserted AS (
+    INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                                author, filter_key, branch, timestamp, state_delta, event_data,
+                                created_at)
+    SELECT %(app_name)s, %(user_id)s, %(session_id)s, newest.last_seq - total.n + f.n,
+           f.event_id, f.invocation_id, f.author, f.filter_key, f.branch, f.timestamp, '{}',
+           f.event_data, %(now)s
+    FROM fresh f, newest, total
+    WHERE %(max_events)s::bigint = 0
+       OR newest.last_seq - total.n + f.n > newest.last_seq - %(max_events)s::bigint
+    ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
+    RETURNING event_id, seq
+), pruned AS (
+    DELETE FROM session_events p USING newest
+    WHERE p.app_name = %(app_name)s AND p.user_id = %(user_id)s AND p.session_id = %(session_id)s
+      AND %(max_events)s::bigint > 0 AND p.seq <= newest.last_seq - %(max_events)s::bigint
+)
+SELECT EXISTS (SELECT 1 FROM newest)
+       OR EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS session_exists,
+       b.position,
+       COALESCE(i.seq, (SELECT x.seq FROM session_events x
+                        WHERE x.app_name = %(app_name)s AND x.user_id = %(user_id)s AND x.session_id = %(session_id)s AND x.event_id = b.event_id)) AS seq
+FROM batch b LEFT JOIN inserted i ON i.event_id = b.event_id
+ORDER BY b.position;
+
+-- name: get_event_payloads :one
+-- The payloads of the newest %(limit)s events (all when NULL) as one JSON array text in seq
+-- order, in one statement; '[]' for an empty or missing session.
+SELECT '[' || COALESCE(string_agg(event_data, ',' ORDER BY seq), '') || ']' AS payloads
+FROM (SELECT seq, event_data FROM session_events
+      WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+      ORDER BY seq DESC LIMIT %(limit)s) AS newest;
+
+-- name: pop_event :opt
+-- Delete and return the newest event, in one statement. The newest row is locked first; a
+-- pop that waited on a concurrent pop's row finds it gone and locks the next newest instead,
+-- so two pops never return the same event and neither comes back empty while events remain.
+DELETE FROM session_events
+WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+  AND seq = (SELECT seq FROM session_events
+             WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+             ORDER BY seq DESC LIMIT 1 FOR UPDATE)
+RETURNING seq, event_id, invocation_id, author, filter_key, branch, timestamp, state_delta,
+          event_data;

@@ -324,3 +324,59 @@ ORDER BY s.updated_at, s.user_id, s.session_id;
 -- The user state of every user of the app (of one user when :user_id is not NULL).
 SELECT user_id, key, value FROM user_states
 WHERE app_name = :app_name AND (:user_id IS NULL OR user_id = :user_id);
+
+-- name: append_events :many
+-- Several events (no state deltas) appended in order, run as one script inside the caller's
+-- BEGIN IMMEDIATE transaction. :events is a JSON array of {id, invocation_id, author,
+-- filter_key, branch, timestamp, payload} with distinct ids. The session is created first when
+-- :create_session and it is missing. The events whose id is not stored yet take the seqs
+-- after last_seq, in order. Then last_seq moves to the newest seq and the
+-- session is pruned to :max_events (0 keeps all). One row per input event, in input order:
+-- whether the session exists and the event's seq (NULL when pruned at once).
+INSERT INTO sessions (app_name, user_id, session_id, created_at, updated_at, last_seq)
+SELECT :app_name, :user_id, :session_id, :now, :now, 0 WHERE :create_session
+ON CONFLICT (app_name, user_id, session_id) DO NOTHING;
+INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
+                            author, filter_key, branch, timestamp, state_delta, event_data,
+                            created_at)
+SELECT :app_name, :user_id, :session_id, s.last_seq + row_number() OVER (ORDER BY e.key),
+       e.value ->> 'id', e.value ->> 'invocation_id', e.value ->> 'author',
+       e.value ->> 'filter_key', e.value ->> 'branch', e.value ->> 'timestamp', '{}',
+       e.value ->> 'payload', :now
+FROM sessions s, json_each(:events) AS e
+WHERE s.app_name = :app_name AND s.user_id = :user_id AND s.session_id = :session_id
+  AND NOT EXISTS (SELECT 1 FROM session_events x WHERE x.app_name = :app_name AND x.user_id = :user_id AND x.session_id = :session_id AND x.event_id = e.value ->> 'id')
+ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
+UPDATE sessions
+SET updated_at = :now,
+    last_seq = max(last_seq, COALESCE((SELECT max(seq) FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id), 0))
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id;
+DELETE FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND seq <= (SELECT CASE WHEN :max_events > 0 THEN last_seq - :max_events ELSE 0 END
+              FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id);
+SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
+       e.key AS position, x.seq
+FROM json_each(:events) AS e
+LEFT JOIN session_events x
+  ON x.app_name = :app_name AND x.user_id = :user_id AND x.session_id = :session_id
+ AND x.event_id = e.value ->> 'id'
+ORDER BY e.key;
+
+-- name: get_event_payloads :one
+-- The payloads of the newest :limit events (all when NULL) as one JSON array text in seq
+-- order, in one statement; '[]' for an empty or missing session.
+SELECT '[' || COALESCE(group_concat(event_data, ',' ORDER BY seq), '') || ']' AS payloads
+FROM (SELECT seq, event_data FROM session_events
+      WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+      ORDER BY seq DESC LIMIT COALESCE(:limit, -1));
+
+-- name: pop_event :opt
+-- Delete and return the newest event, in one statement (a write statement holds the write
+-- lock from its start, so two pops never return the same event).
+DELETE FROM session_events
+WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND seq = (SELECT max(seq) FROM session_events
+             WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
+RETURNING seq, event_id, invocation_id, author, filter_key, branch, timestamp, state_delta,
+          event_data;
