@@ -130,7 +130,7 @@ class Load:
                 self.report.unexpected.append(exc)
 
     def _retrying(self, store: S) -> S:
-        return with_retry(store, retries=40, base_delay=0.02, max_delay=0.5, deadline=60,
+        return with_retry(store, retries=120, base_delay=0.02, max_delay=0.5, deadline=90,
                           cancel=self._stop, logger=self._logger)
 
     def _approvals(self, i: int) -> None:
