@@ -102,31 +102,65 @@ def test_every_store_has_an_async_twin_with_the_same_signatures(store_class: typ
 class ThreadRecording(ApprovalStore):
     """Notes the thread its code runs on."""
 
-    seen: list[int] = []
+    seen: list[tuple[str, int]] = []
 
     def get(self, approval_id: str) -> Approval:
-        self.seen.append(threading.get_ident())
+        self.seen.append(("get", threading.get_ident()))
         return super().get(approval_id)
+
+    def resolve(self, approval_id: str, **kwargs: Any) -> Approval:
+        self.seen.append(("resolve", threading.get_ident()))
+        return super().resolve(approval_id, **kwargs)
 
 
 class AsyncThreadRecording(AsyncApprovalStore):
     store_class = ThreadRecording
 
 
-def test_postgres_runs_on_the_loop_thread_and_sqlite_on_a_worker(db: Database) -> None:
+def test_where_each_path_runs(db: Database) -> None:
+    """PostgreSQL: every call on the loop's thread (natively async, no thread hop). SQLite: a
+    read on the loop's thread; a write tried there first, stopped at its first write, then run
+    whole on the worker."""
     ApprovalStore(db).create(thread_id="t", run_id="r", tool_name="x", id="a1")
     ThreadRecording.seen = []
 
     async def scenario() -> int:
         async with AsyncThreadRecording(db) as approvals:
             await approvals.get("a1")
+            await approvals.resolve("a1", status="approved", resolved_by="bob")
         return threading.get_ident()
 
-    loop_thread = run(scenario())
-    if db.dialect == "postgres":  # natively async: no thread hop
-        assert ThreadRecording.seen == [loop_thread]
+    loop = run(scenario())
+    if db.dialect == "postgres":
+        assert ThreadRecording.seen == [("get", loop), ("resolve", loop)]
     else:
-        assert ThreadRecording.seen and ThreadRecording.seen[0] != loop_thread
+        (_, got), (_, tried), (_, resolved) = ThreadRecording.seen
+        assert got == tried == loop and resolved != loop
+    assert ApprovalStore(db).get("a1").status is ApprovalStatus.APPROVED
+
+
+def test_sqlite_caller_code_runs_once_off_the_loop(make_config: Any) -> None:
+    """A method that calls the caller's code (a summarizer) is never tried on the loop."""
+    from genie_repo import open_database
+
+    db = open_database(make_config("sqlite"))
+    key = SessionKey(app_name="app", user_id="u", session_id="s")
+    SessionStore(db).create_session(key)
+    calls: list[int] = []
+
+    def summarize(events: Any) -> tuple[str, list[str]]:
+        calls.append(threading.get_ident())
+        return "a summary", []
+
+    async def scenario() -> int:
+        async with AsyncSessionStore(db) as sessions:
+            await sessions.create_session_summary(key, summarize)
+        return threading.get_ident()
+
+    loop = run(scenario())
+    assert len(calls) == 1 and calls[0] != loop
+    assert SessionStore(db).get_summary_text(key) == "a summary"
+    db.close()
 
 
 def test_approval_and_clarification_methods(db: Database) -> None:
@@ -416,12 +450,13 @@ def test_the_event_loop_keeps_running_while_a_call_waits_on_a_lock(
 
 
 class Signalling(ApprovalStore):
-    """Tells the test when a resolve has started."""
+    """Tells the test when a resolve has started on the worker (not the try on the loop)."""
 
     started = threading.Event()
 
     def resolve(self, approval_id: str, **kwargs: Any) -> Approval:
-        type(self).started.set()
+        if threading.current_thread() is not threading.main_thread():
+            type(self).started.set()
         return super().resolve(approval_id, **kwargs)
 
 
@@ -459,7 +494,7 @@ def test_sqlite_cancelled_await_neither_stops_a_started_call_nor_runs_a_queued_o
             await _cancel(started)
             await _cancel(queued)
             lock.release()
-        await approvals.get("a1")  # queued behind the started call: it has finished
+        await approvals.expire_stale()  # a write, queued behind the started call
 
     run(scenario())
     assert store.get("a1").status is ApprovalStatus.APPROVED  # the started call committed

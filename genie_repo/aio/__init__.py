@@ -5,9 +5,14 @@
 - **PostgreSQL, natively async, on the event loop.** The store's own code runs in a greenlet on
   the loop's thread; each statement it sends is awaited on psycopg's `AsyncConnectionPool` (one
   per event loop). No thread is involved (`genie_repo.db.bridge`).
-- **SQLite, on the database's worker thread.** apsw has no async API, and a SQLite statement is
-  a function call, not a round trip, so the whole call runs on a dedicated worker: one queue put
-  and one loop wake-up per call, never one per statement (`genie_repo.db.sqlite_worker`).
+- **SQLite: reads at once, writes on the database's worker thread.** apsw has no async API, and
+  a SQLite statement is a function call, cheaper than any thread hop. A call that only reads runs
+  on the loop's thread, as the same code's statements do on PostgreSQL (a read in WAL mode never
+  waits for a writer); it is tried on a `query_only` connection that never waits, so a call that
+  would write or wait stops at that first statement, having changed nothing, and runs whole on
+  the worker: one queue put and one loop wake-up per call, never one per statement
+  (`genie_repo.db.sqlite_worker`). A method that calls code its caller passed in (a summarizer)
+  is marked `@runs_caller_code` and goes straight to the worker.
 
 **Why this way, and not generated sync code or I/O-free steps.** Each store's logic exists once,
 as the plain synchronous code the sync API already runs at full speed; the async path runs that
@@ -27,8 +32,9 @@ What a caller can rely on:
 - Cancellation never leaves half a write. PostgreSQL: the cancellation is raised inside the
   store code at its current statement, so an open transaction rolls back before it propagates;
   a single statement (or a COMMIT) already sent is atomic on the server, done whole or not at
-  all. SQLite: a call still queued never runs; a call that started completes (commit or
-  rollback, as the sync call would) and its result is dropped.
+  all. SQLite: a read completes before the await can be cancelled; a write still queued never
+  runs; a write that started completes (commit or rollback, as the sync call would) and its
+  result is dropped.
 - `aclose()` (or `async with`) closes an async store; `await aclose_database(db)` closes the
   database's async resources on this loop, and `db.close()` closes everything.
 """

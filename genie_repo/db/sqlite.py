@@ -99,18 +99,9 @@ class SqliteDatabase:
             return conn
         if self._closed:
             raise GenieRepoError("database is closed", dialect=self.dialect)
-        try:
-            conn = apsw.Connection(str(self.path), statementcachesize=256)
-            conn.set_busy_timeout(self._busy_timeout_ms)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(self._synchronous)
-            conn.execute("PRAGMA foreign_keys=ON")
-        except apsw.Error as exc:
-            raise _translate(exc, None) from exc
+        conn = self._open_connection(query_only=False)
         self._local.conn = conn
         self._local.depth = 0
-        with self._lock:
-            self._connections.add(conn)
         # When the thread ends its thread-local values go; close its connection with them, so
         # short-lived threads do not pile up open connections until close().
         self._local.reaper = _Reaper()
@@ -118,11 +109,52 @@ class SqliteDatabase:
         return conn
 
     def async_runner(self) -> SqliteWorker:
-        """The async path: store calls run whole on this database's worker thread."""
+        """The async path: reads on the caller's thread, other calls whole on a worker."""
         with self._lock:
             if self._worker is None:
                 self._worker = SqliteWorker(self)
             return self._worker
+
+    def run_if_read_only(
+        self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[bool, Any]:
+        """Run `function` here if it only reads without waiting: `(True, result)`. It runs on
+        this thread's read-only connection (`query_only`, no busy wait), where the first
+        statement that would write, or wait for a lock, fails before touching anything: then
+        `(False, None)`, and the caller runs the call where it may write and wait."""
+        own = self._current()
+        if self._local.depth:  # inside a transaction of this thread: not ours to probe
+            return False, None
+        probe: apsw.Connection | None = getattr(self._local, "probe", None)
+        if probe is None:
+            probe = self._local.probe = self._open_connection(query_only=True)
+            weakref.finalize(self._local.reaper, _close_connection, probe, self._connections,
+                             self._lock)
+        self._local.conn = probe
+        try:
+            return True, function(*args, **kwargs)
+        except GenieRepoError as exc:
+            if isinstance(exc.__cause__, apsw.ReadOnlyError | apsw.BusyError | apsw.LockedError):
+                return False, None
+            raise
+        finally:
+            self._local.conn = own
+
+    def _open_connection(self, *, query_only: bool) -> apsw.Connection:
+        """A connection with the pragmas every one gets; a query-only one never waits."""
+        try:
+            conn = apsw.Connection(str(self.path), statementcachesize=256)
+            conn.set_busy_timeout(0 if query_only else self._busy_timeout_ms)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(self._synchronous)
+            conn.execute("PRAGMA foreign_keys=ON")
+            if query_only:
+                conn.execute("PRAGMA query_only=1")
+        except apsw.Error as exc:
+            raise _translate(exc, None) from exc
+        with self._lock:
+            self._connections.add(conn)
+        return conn
 
     def close(self) -> None:
         """Close every thread's connection; later calls raise."""

@@ -1,10 +1,12 @@
-"""SQLite's async path: the stores' own code run whole on a database's worker thread.
+"""SQLite's async path: reads on the loop's thread, everything else whole on a worker thread.
 
-apsw has no async API, and a SQLite statement is a function call of a few microseconds, so a
-call crosses threads once, whatever it runs: the awaiting task puts the call on a queue read by
-the database's worker, and the worker settles the task's future through the loop. That is one
-queue put, one thread wake-up and one `call_soon_threadsafe` (no executor bookkeeping and no
-per-call thread-pool submission, unlike `run_in_executor` or aiosqlite's per-statement hops).
+apsw has no async API, and a SQLite statement is a function call of a few microseconds. A
+thread hop costs more than that (two thread wake-ups: 20-60 us, most of it the idle core's
+wake-up), so a call that only reads runs at once, on the loop's thread, as the same code's
+statements do on PostgreSQL: a read in WAL mode never waits for a writer. A call that writes,
+or would wait for a lock, crosses threads once, whatever it runs: the awaiting task puts the
+call on a queue read by the database's worker, and the worker settles the task's future through
+the loop (no executor bookkeeping, no per-statement hops as in aiosqlite).
 
 An async transaction gets a lane of its own: a thread that runs only that transaction's calls,
 so its statements never interleave with another task's, and other tasks' calls keep flowing on
@@ -104,10 +106,20 @@ class SqliteWorker:
         return f"SqliteWorker({self.database.path})"
 
     async def run(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run `function` on the worker (or the open transaction's lane) and await it.
-        Cancelled while queued, it never runs; cancelled while running, it completes (commit
-        or rollback, as the sync call would) and its result is dropped."""
-        lane = _LANES.get().get(self) or self._shared or self._start()
+        """A call that only reads runs at once on the loop's thread (a read in WAL mode never
+        waits for a writer; tried with `query_only` and no busy wait, so a call that would
+        write or wait stops at its first such statement, having changed nothing). Any other
+        call runs on the worker (or the open transaction's lane) and is awaited: cancelled
+        while queued, it never runs; cancelled while running, it completes (commit or
+        rollback, as the sync call would) and its result is dropped."""
+        lane = _LANES.get().get(self)
+        if lane is None:
+            self._check_open()
+            if not getattr(function, "runs_caller_code", False):
+                done, result = self.database.run_if_read_only(function, args, kwargs)
+                if done:
+                    return result  # type: ignore[no-any-return]
+            lane = self._shared or self._start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         lane.queue.put((future, loop, contextvars.copy_context(), function, args, kwargs))

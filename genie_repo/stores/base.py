@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from genie_repo.db.protocol import Database
 from genie_repo.timestamps import require_utc, utc_now
 
 Clock = Callable[[], datetime]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def runs_caller_code(method: F) -> F:
+    """Marks a store method that calls code its caller passed in (a summarizer): the async path
+    never tries it on the event loop first (see `genie_repo.db.sqlite_worker`), so that code
+    runs once, off the loop."""
+    method.runs_caller_code = True  # type: ignore[attr-defined]
+    return method
 
 
 class Store:

@@ -28,7 +28,7 @@ from genie_repo.models.sessions import (
     Summary,
     UserKey,
 )
-from genie_repo.stores.base import Clock, Store
+from genie_repo.stores.base import Clock, Store, runs_caller_code
 from genie_repo.stores.limits import check_limit
 from genie_repo.stores.sessions_state import (
     RoutedDelta,
@@ -450,6 +450,7 @@ class SessionStore(Store):
                                    {**_key_params(key), "filter_key": filter_key})
         return None if text is None else str(text)
 
+    @runs_caller_code
     def create_session_summary(
         self, key: SessionKey, summarizer: Summarizer, filter_key: str = ""
     ) -> Summary:
