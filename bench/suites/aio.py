@@ -1,7 +1,7 @@
 """Async stores: the same op awaited through `genie_repo.aio` against the sync call.
 
 Both sides run the same store code on the same database. On PostgreSQL the async side awaits
-psycopg's AsyncConnectionPool on the loop (no thread); on SQLite it runs the call on the
+psycopg on the loop (no thread); on SQLite a read runs on the loop's thread and a write on the
 database's worker thread. The async side is timed inside the event loop, one `await` per call.
 """
 
@@ -20,6 +20,7 @@ from bench.suites.sessions import event, filled_session, new_session
 from genie_repo import ApprovalStore, SessionStore, ShortMemoryStore
 from genie_repo.aio import AsyncApprovalStore, AsyncSessionStore, AsyncShortMemoryStore, AsyncStore
 from genie_repo.db.sqlite_worker import SqliteWorker
+from genie_repo.stores.base import runs_caller_code
 
 Calls = tuple[Callable[[], Any], Callable[[], Any]]
 
@@ -87,6 +88,7 @@ def _worker_floor(env: Env) -> Case:
     worker = env.db.async_runner()
     assert isinstance(worker, SqliteWorker)
 
+    @runs_caller_code  # straight to the worker: a no-op read would run on the loop
     def noop() -> None:
         return None
 
