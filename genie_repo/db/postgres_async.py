@@ -19,7 +19,7 @@ import asyncio
 import contextvars
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import psycopg
 from psycopg_pool import PoolTimeout
@@ -27,13 +27,11 @@ from psycopg_pool import PoolTimeout
 from genie_repo.db.async_pool import AsyncPool
 from genie_repo.db.bridge import await_only, in_bridge, run_bridged
 from genie_repo.db.calls import check_verb, first_value, prepare, single_row
+from genie_repo.db.postgres import PostgresDatabase, translate
 from genie_repo.db.protocol import Dialect, Params, Row
 from genie_repo.errors import GenieRepoError, TransientError
 from genie_repo.queries import Query
 from genie_repo.timestamps import require_utc
-
-if TYPE_CHECKING:
-    from genie_repo.db.postgres import PostgresDatabase
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -251,7 +249,5 @@ class PostgresBridge:
         return error
 
     def _error(self, exc: BaseException, query: Query | None) -> GenieRepoError:
-        from genie_repo.db.postgres import translate
-
         return translate(exc, query, self.sync._password)
 

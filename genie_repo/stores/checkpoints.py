@@ -182,8 +182,9 @@ class CheckpointStore(Store):
         if not rows:
             return
         if self.one_round_trip:  # one statement over a JSON array: atomic in autocommit
-            batch = "upsert_writes" if overwrite else "insert_writes_if_absent"
-            self.db.execute(f"checkpoints.{batch}", {
+            batch = ("checkpoints.upsert_writes" if overwrite
+                     else "checkpoints.insert_writes_if_absent")
+            self.db.execute(batch, {
                 "lineage_id": lineage_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id,
                 "writes": _writes_json(rows, keep_last=overwrite),
             })
@@ -317,16 +318,19 @@ class CheckpointStore(Store):
         }
         if ns is not None:
             params["checkpoint_ns"] = ns
-        suffix = "in_ns" if ns is not None else "across_ns"
+        across = ns is None
         db = self.db
         if self.one_round_trip:
             if before is not None:
                 self._require_cursor(lineage_id, ns, before)
-            return _from_parts(db.fetch_all(f"checkpoints.list_{suffix}_with_writes", params))
+            query = ("checkpoints.list_across_ns_with_writes" if across
+                     else "checkpoints.list_in_ns_with_writes")
+            return _from_parts(db.fetch_all(query, params))
         with db.transaction(readonly=True):
             if before is not None:
                 self._require_cursor(lineage_id, ns, before)
-            rows = db.fetch_all(f"checkpoints.list_{suffix}", params)
+            rows = db.fetch_all(
+                "checkpoints.list_across_ns" if across else "checkpoints.list_in_ns", params)
             if not rows:
                 return []
             keys = [[row["checkpoint_ns"], row["checkpoint_id"]] for row in rows]

@@ -94,7 +94,6 @@ class SessionStore(Store):
         "sessions.list_user_states",
         "sessions.upsert_summary",
         "sessions.find_summary_text",
-        "sessions.append_event_at_seq",
         "sessions.list_app_sessions",
         "sessions.list_app_user_states",
         "sessions.append_events",
@@ -493,6 +492,7 @@ class SessionStore(Store):
         with self._append_transaction():
             row = self.db.fetch_one("sessions.append_event", {
                 **params, **routed.as_params(), "max_events": self.max_events or 0,
+                "expected_seq": None, "updated_at": params["now"],
             })
         if row is None or not row["session_exists"]:
             return None
@@ -589,7 +589,7 @@ class SessionStore(Store):
             **route_delta(event.state_delta).as_params(),
         )
         with self._append_transaction():
-            row = self.db.fetch_one("sessions.append_event_at_seq", params)
+            row = self.db.fetch_one("sessions.append_event", params)
         if row is None or not row["session_exists"]:
             raise NotFound(f"session {_describe(params)} not found")
         if row["seq"] is None:

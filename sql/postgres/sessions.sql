@@ -66,14 +66,17 @@ WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(sessi
 ORDER BY seq LIMIT %(limit)s;
 
 -- name: append_event :one
+-- With %(expected_seq)s not NULL, only while the session's last_seq is still that revision
+-- (else no seq is reported: the caller's Conflict). The session's updated_at becomes %(updated_at)s.
 -- The whole append in one statement: PostgreSQL's plan (one round trip; see SessionStore). Bumping the session row takes its lock,
 -- so concurrent appends to one session get consecutive seqs; every other write hangs off the
 -- inserted event row, so a retried (duplicate) append writes nothing. Reports the session and the seq.
 -- Two *concurrent* appends of one new event id store it once, but the loser's bump may leave
 -- one seq number unused (order is unaffected).
 WITH bumped AS (
-    UPDATE sessions SET last_seq = last_seq + 1, updated_at = %(now)s
+    UPDATE sessions SET last_seq = last_seq + 1, updated_at = %(updated_at)s
     WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
+      AND (%(expected_seq)s::bigint IS NULL OR last_seq = %(expected_seq)s::bigint)
       AND NOT EXISTS (SELECT 1 FROM session_events e WHERE e.app_name = %(app_name)s AND e.user_id = %(user_id)s AND e.session_id = %(session_id)s AND e.event_id = %(event_id)s)
     RETURNING last_seq
 ), inserted AS (
@@ -268,56 +271,6 @@ DO UPDATE SET summary = EXCLUDED.summary, topics = EXCLUDED.topics,
 SELECT summary FROM session_summaries
 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
   AND filter_key = %(filter_key)s;
-
--- name: append_event_at_seq :one
--- append_event guarded by the session's revision, in one statement: the bump only matches while
--- last_seq is still %(expected_seq)s (a concurrent writer holding the row makes this one re-check
--- after it commits, and miss), the event takes the bumped seq, every other write hangs off the
--- inserted row, and updated_at becomes %(updated_at)s. Reports the session and the seq stored
--- under this event id, if any.
-WITH bumped AS (
-    UPDATE sessions SET last_seq = last_seq + 1, updated_at = %(updated_at)s
-    WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s
-      AND last_seq = %(expected_seq)s
-      AND NOT EXISTS (SELECT 1 FROM session_events e WHERE e.app_name = %(app_name)s AND e.user_id = %(user_id)s AND e.session_id = %(session_id)s AND e.event_id = %(event_id)s)
-    RETURNING last_seq
-), inserted AS (
-    INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
-                                author, filter_key, branch, timestamp, state_delta, event_data,
-                                created_at)
-    SELECT %(app_name)s, %(user_id)s, %(session_id)s, last_seq, %(event_id)s, %(invocation_id)s,
-           %(author)s, %(filter_key)s, %(branch)s, %(timestamp)s, %(state_delta)s,
-           %(event_data)s, %(now)s
-    FROM bumped
-    ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING
-    RETURNING seq
-), session_delta AS (
-    INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
-    SELECT %(app_name)s, %(user_id)s, %(session_id)s, d.key, d.value, %(now)s
-    FROM inserted, json_each_text(%(session_delta)s::json) AS d
-    ON CONFLICT (app_name, user_id, session_id, key)
-    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-), app_delta AS (
-    INSERT INTO app_states (app_name, key, value, updated_at)
-    SELECT %(app_name)s, d.key, d.value, %(now)s
-    FROM inserted, json_each_text(%(app_delta)s::json) AS d
-    ON CONFLICT (app_name, key)
-    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-), user_delta AS (
-    INSERT INTO user_states (app_name, user_id, key, value, updated_at)
-    SELECT %(app_name)s, %(user_id)s, d.key, d.value, %(now)s
-    FROM inserted, json_each_text(%(user_delta)s::json) AS d
-    ON CONFLICT (app_name, user_id, key)
-    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-), pruned AS (
-    DELETE FROM session_events p USING inserted
-    WHERE p.app_name = %(app_name)s AND p.user_id = %(user_id)s AND p.session_id = %(session_id)s
-      AND %(max_events)s::bigint > 0 AND p.seq <= inserted.seq - %(max_events)s::bigint
-)
-SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s) AS session_exists,
-       COALESCE((SELECT seq FROM inserted),
-                (SELECT seq FROM session_events
-                 WHERE app_name = %(app_name)s AND user_id = %(user_id)s AND session_id = %(session_id)s AND event_id = %(event_id)s)) AS seq;
 
 -- name: list_app_sessions :many
 -- Every session of the app (of one user when %(user_id)s is not NULL) with its own state as

@@ -66,6 +66,8 @@ WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
 ORDER BY seq LIMIT :limit;
 
 -- name: append_event :one
+-- With :expected_seq not NULL, only while the session's last_seq is still that revision (else
+-- no seq is reported: the caller's Conflict). The session's updated_at becomes :updated_at.
 -- The whole append in one call, for PostgreSQL's one-round-trip plan (see SessionStore); SQLite
 -- runs the plain statements below instead (a statement is a function call there) and this
 -- script is the same plan, kept exact by the tests that run both plans on both dialects. Runs
@@ -74,7 +76,7 @@ ORDER BY seq LIMIT :limit;
 -- its id is stored (ON CONFLICT), and the session row is bumped only when it did insert
 -- (changes() still counts the INSERT there). The last SELECT reports the session and the seq.
 WITH fresh(ok) AS (
-    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
+    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND (:expected_seq IS NULL OR last_seq = :expected_seq))
        AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
 INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
 SELECT :app_name, :user_id, :session_id, d.key, d.value, :now
@@ -83,14 +85,14 @@ WHERE fresh.ok
 ON CONFLICT (app_name, user_id, session_id, key)
 DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
 WITH fresh(ok) AS (
-    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
+    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND (:expected_seq IS NULL OR last_seq = :expected_seq))
        AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
 INSERT INTO app_states (app_name, key, value, updated_at)
 SELECT :app_name, d.key, d.value, :now FROM fresh, json_each(:app_delta) AS d
 WHERE fresh.ok
 ON CONFLICT (app_name, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
 WITH fresh(ok) AS (
-    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id)
+    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND (:expected_seq IS NULL OR last_seq = :expected_seq))
        AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
 INSERT INTO user_states (app_name, user_id, key, value, updated_at)
 SELECT :app_name, :user_id, d.key, d.value, :now FROM fresh, json_each(:user_delta) AS d
@@ -104,8 +106,9 @@ SELECT :app_name, :user_id, :session_id, last_seq + 1, :event_id, :invocation_id
        :filter_key, :branch, :timestamp, :state_delta, :event_data, :now
 FROM sessions
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
+  AND (:expected_seq IS NULL OR last_seq = :expected_seq)
 ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
-UPDATE sessions SET last_seq = last_seq + 1, updated_at = :now
+UPDATE sessions SET last_seq = last_seq + 1, updated_at = :updated_at
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1;
 DELETE FROM session_events
 WHERE :max_events > 0 AND app_name = :app_name AND user_id = :user_id AND session_id = :session_id
@@ -260,53 +263,6 @@ DO UPDATE SET summary = excluded.summary, topics = excluded.topics,
 SELECT summary FROM session_summaries
 WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
   AND filter_key = :filter_key;
-
--- name: append_event_at_seq :one
--- append_event guarded by the session's revision: the event is stored (seq = last_seq + 1) and
--- its delta applied only while last_seq is still :expected_seq, and the session's updated_at
--- becomes :updated_at. Runs as one script inside the caller's BEGIN IMMEDIATE transaction; the
--- last SELECT reports whether the session exists and the seq stored under this event id, if any.
-WITH fresh(ok) AS (
-    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND last_seq = :expected_seq)
-       AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
-INSERT INTO session_states (app_name, user_id, session_id, key, value, updated_at)
-SELECT :app_name, :user_id, :session_id, d.key, d.value, :now
-FROM fresh, json_each(:session_delta) AS d
-WHERE fresh.ok
-ON CONFLICT (app_name, user_id, session_id, key)
-DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
-WITH fresh(ok) AS (
-    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND last_seq = :expected_seq)
-       AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
-INSERT INTO app_states (app_name, key, value, updated_at)
-SELECT :app_name, d.key, d.value, :now FROM fresh, json_each(:app_delta) AS d
-WHERE fresh.ok
-ON CONFLICT (app_name, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
-WITH fresh(ok) AS (
-    SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND last_seq = :expected_seq)
-       AND NOT EXISTS (SELECT 1 FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id))
-INSERT INTO user_states (app_name, user_id, key, value, updated_at)
-SELECT :app_name, :user_id, d.key, d.value, :now FROM fresh, json_each(:user_delta) AS d
-WHERE fresh.ok
-ON CONFLICT (app_name, user_id, key)
-DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
-INSERT INTO session_events (app_name, user_id, session_id, seq, event_id, invocation_id,
-                            author, filter_key, branch, timestamp, state_delta, event_data,
-                            created_at)
-SELECT :app_name, :user_id, :session_id, last_seq + 1, :event_id, :invocation_id, :author,
-       :filter_key, :branch, :timestamp, :state_delta, :event_data, :now
-FROM sessions
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-  AND last_seq = :expected_seq
-ON CONFLICT (app_name, user_id, session_id, event_id) DO NOTHING;
-UPDATE sessions SET last_seq = last_seq + 1, updated_at = :updated_at
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND changes() = 1;
-DELETE FROM session_events
-WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id
-  AND seq <= (SELECT CASE WHEN :max_events > 0 THEN last_seq - :max_events ELSE 0 END
-              FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id);
-SELECT EXISTS (SELECT 1 FROM sessions WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id) AS session_exists,
-       (SELECT seq FROM session_events WHERE app_name = :app_name AND user_id = :user_id AND session_id = :session_id AND event_id = :event_id) AS seq;
 
 -- name: list_app_sessions :many
 -- Every session of the app (of one user when :user_id is not NULL) with its own state as one
